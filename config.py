@@ -1,0 +1,139 @@
+"""Configuration classes, every value read from the environment.
+
+``create_app`` takes one of these classes. ``DevelopmentConfig`` runs on an embedded SQLite file under ``instance/``;
+``TestingConfig`` is used by the test suite; ``ProductionConfig`` refuses to start without its secrets.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(_env(name, str(default)))
+
+
+def _env_bool(name: str, default: bool = False) -> bool:
+    return (_env(name, "1" if default else "0") or "0").lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    SECRET_KEY = _env("SECRET_KEY", "dev-only-not-secret")
+    # The app connects as a non-owner role; migrations run as the owner (MIGRATIONS_DATABASE_URL).
+    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'dev.db'}")
+    MIGRATIONS_DATABASE_URI = _env("MIGRATIONS_DATABASE_URL")
+    # Name of the non-owner PostgreSQL role the migrations create and grant to.
+    APP_DB_ROLE = _env("APP_DB_ROLE", "jx_app")
+    SQLALCHEMY_ECHO = _env_bool("SQLALCHEMY_ECHO")
+
+    REDIS_URL = _env("REDIS_URL", "redis://127.0.0.1:6379/0")
+    # "auto" uses Redis when it answers and falls back to process memory otherwise.
+    RATELIMIT_STORAGE = _env("RATELIMIT_STORAGE", "auto")
+    RATELIMIT_LOGIN_PER_IP = _env("RATELIMIT_LOGIN_PER_IP", "20 per 10 minutes")
+    RATELIMIT_LOGIN_PER_ACCOUNT = _env("RATELIMIT_LOGIN_PER_ACCOUNT", "5 per 10 minutes")
+    RATELIMIT_SENSITIVE = _env("RATELIMIT_SENSITIVE", "10 per 10 minutes")
+
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = {"zh_CN": "中文", "en": "English"}
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "saas" / "translations")
+
+    SESSION_COOKIE_NAME = "session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    # Server-side session limits (see saas/auth/sessions.py).
+    SESSION_IDLE_TIMEOUT = timedelta(minutes=_env_int("SESSION_IDLE_MINUTES", 120))
+    SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=_env_int("SESSION_ABSOLUTE_HOURS", 12))
+
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the server-side session
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+
+    # argon2id parameters; a change makes the next login rehash the stored password.
+    ARGON2_TIME_COST = _env_int("ARGON2_TIME_COST", 3)
+    ARGON2_MEMORY_COST = _env_int("ARGON2_MEMORY_COST", 65536)
+    ARGON2_PARALLELISM = _env_int("ARGON2_PARALLELISM", 4)
+    PASSWORD_MIN_LENGTH = 8
+    PASSWORD_MAX_LENGTH = 128
+
+    TOKEN_TTL_RESET = timedelta(hours=1)
+    TOKEN_TTL_VERIFY = timedelta(days=2)
+    INVITATION_TTL = timedelta(days=7)
+    TOTP_ISSUER = "嘉兴企业信息化平台"
+
+    # "outbox" stores mail in the database and logs it; "smtp" also delivers it.
+    MAIL_BACKEND = _env("MAIL_BACKEND", "outbox")
+    MAIL_SERVER = _env("MAIL_SERVER", "127.0.0.1")
+    MAIL_PORT = _env_int("MAIL_PORT", 25)
+    MAIL_USERNAME = _env("MAIL_USERNAME")
+    MAIL_PASSWORD = _env("MAIL_PASSWORD")
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS")
+    MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "noreply@jx-informatization.local")
+    PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+
+    HSTS_SECONDS = 31536000
+    PAGE_SIZE = 20
+
+
+class DevelopmentConfig(Config):
+    """Local development: embedded SQLite under instance/, mail to the outbox."""
+
+    DEBUG = False
+
+
+class TestingConfig(Config):
+    """The test suite: its own database, fast hashing, CSRF on (tests send tokens)."""
+
+    TESTING = True
+    SECRET_KEY = "testing-secret"
+    SQLALCHEMY_DATABASE_URI = _env("TEST_DATABASE_URL", "sqlite:///" + str(INSTANCE_DIR / "test.db"))
+    MIGRATIONS_DATABASE_URI = _env("TEST_MIGRATIONS_DATABASE_URL")
+    RATELIMIT_STORAGE = "memory"
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 8192
+    ARGON2_PARALLELISM = 1
+    SERVER_NAME = None
+
+
+class ProductionConfig(Config):
+    """Production: secrets are required, cookies are Secure and ``__Host-`` prefixed."""
+
+    SESSION_COOKIE_NAME = "__Host-session"
+    SESSION_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+    REQUIRED = ("SECRET_KEY", "DATABASE_URL")
+
+    @classmethod
+    def check(cls) -> None:
+        """Refuse to start when a required secret is missing from the environment."""
+        missing = [name for name in cls.REQUIRED if not _env(name)]
+        if missing:
+            raise RuntimeError(f"ProductionConfig refuses to start: missing {', '.join(missing)}")
+        cls.SECRET_KEY = _env("SECRET_KEY")
+        cls.SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env() -> type[Config]:
+    """Pick the config class named by APP_ENV (development by default)."""
+    return CONFIGS[_env("APP_ENV", "development")]

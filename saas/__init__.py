@@ -1,0 +1,107 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, session
+from flask_babel import format_date, format_datetime, format_decimal
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import Config, ProductionConfig, config_from_env
+
+
+def create_app(config_class: type[Config] | None = None, **overrides: object) -> Flask:
+    """Create and configure an instance of the application."""
+    config_class = config_class or config_from_env()
+    if issubclass(config_class, ProductionConfig):
+        config_class.check()
+    app = Flask(__name__, template_folder="../templates", static_folder="static")
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+    if app.config.get("TRUST_PROXY"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_template_helpers(app)
+    from saas.errors import register_error_handlers
+
+    register_error_handlers(app)
+    from saas.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def select_locale() -> str:
+    """Pick the interface language: the session choice, then the user's preference, then Chinese."""
+    from flask import current_app
+
+    choice = session.get("lang") or (g.user.locale if g.get("user") is not None else None)
+    if choice in current_app.config["LANGUAGES"]:
+        return choice
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the unbound extension instances to ``app``."""
+    from saas.extensions import babel, csrf, db, limiter
+    from saas.ratelimit import choose_storage_uri
+
+    db.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    app.config["RATELIMIT_STORAGE_URI"] = choose_storage_uri(app)
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    limiter.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Register one blueprint per feature package."""
+    from saas.account.views import bp as account_bp
+    from saas.auth.views import bp as auth_bp
+    from saas.bureau.views import bp as bureau_bp
+    from saas.orgs.views import bp as orgs_bp
+    from saas.public.views import bp as public_bp
+
+    for bp in (public_bp, auth_bp, account_bp, orgs_bp, bureau_bp):
+        app.register_blueprint(bp)
+
+
+def register_request_hooks(app: Flask) -> None:
+    """Resolve the user and the tenant before each request; add security headers after."""
+    from saas.auth.sessions import load_request_user
+    from saas.security import register_security_headers
+
+    app.before_request(load_request_user)
+    register_security_headers(app)
+
+    @app.after_request
+    def _vary(response):  # type: ignore[no-untyped-def]
+        response.vary.add("Cookie")
+        return response
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Expose reference labels and localised formatters to templates."""
+    from saas import reference
+
+    app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
+    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
+    app.jinja_env.filters["decimal"] = lambda value: format_decimal(value) if value is not None else ""
+
+    @app.context_processor
+    def _globals() -> dict[str, object]:
+        from flask_babel import get_locale
+
+        return {
+            "INDUSTRIES": reference.INDUSTRIES,
+            "COUNTIES": reference.COUNTIES,
+            "SIZE_CLASSES": reference.SIZE_CLASSES,
+            "ROLE_LABELS": reference.FIRM_ROLE_LABELS,
+            "LANGUAGES": app.config["LANGUAGES"],
+            "current_locale": "zh_CN" if get_locale().language == "zh" else "en",
+            "csp_nonce": g.get("csp_nonce", ""),
+        }

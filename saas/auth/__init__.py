@@ -1,0 +1,1 @@
+"""The auth feature: routes in views.py, forms in forms.py, writes in services.py."""

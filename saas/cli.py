@@ -1,0 +1,100 @@
+"""Flask CLI commands: migrations, staff accounts and demo data."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+
+from saas import migrate
+
+
+def _migrations_url() -> str:
+    cfg = current_app.config
+    return cfg.get("MIGRATIONS_DATABASE_URI") or cfg["SQLALCHEMY_DATABASE_URI"]
+
+
+def register_cli(app: Flask) -> None:
+    """Attach the project's commands to ``app.cli``."""
+
+    @app.cli.group("db")
+    def db_group() -> None:
+        """Database migrations (Alembic)."""
+
+    @db_group.command("upgrade")
+    @click.option("--revision", default="head", show_default=True)
+    def db_upgrade(revision: str) -> None:
+        """Upgrade the database schema."""
+        _ensure_sqlite_dir()
+        migrate.upgrade(_migrations_url(), revision)
+        click.echo(f"database upgraded to {revision}")
+
+    @db_group.command("downgrade")
+    @click.option("--revision", default="-1", show_default=True)
+    def db_downgrade(revision: str) -> None:
+        """Downgrade the database schema."""
+        migrate.downgrade(_migrations_url(), revision)
+        click.echo(f"database downgraded to {revision}")
+
+    @app.cli.command("create-staff")
+    @click.option("--email", required=True)
+    @click.option("--name", required=True)
+    @click.option("--county", default=None, help="County code for county-scoped staff; omit for city-wide.")
+    @click.option("--admin", is_flag=True, help="Create a platform admin instead of bureau staff.")
+    @click.password_option()
+    def create_staff(email: str, name: str, county: str | None, admin: bool, password: str) -> None:
+        """Create a bureau staff member or platform admin, with TOTP enrolled (printed once)."""
+        from saas.demo import create_staff_user
+        from saas.extensions import db
+        from saas.reference import COUNTIES
+        from saas.security import password_problem
+
+        if county is not None and county not in COUNTIES:
+            raise click.BadParameter(f"county must be one of {', '.join(COUNTIES)}", param_hint="--county")
+        if admin and county:
+            raise click.BadParameter("a platform admin is city-wide", param_hint="--county")
+        problem = password_problem(password, email=email)
+        if problem:
+            raise click.BadParameter(problem, param_hint="--password")
+        user, uri = create_staff_user(db.session, email=email, name=name, county=county, admin=admin, password=password)
+        db.session.commit()
+        click.echo(f"created {user.kind} {user.email} (scope: {county or 'city'})")
+        click.echo(f"TOTP secret: {user.totp_secret}")
+        click.echo(f"Authenticator URI: {uri}")
+
+    @app.cli.command("seed-demo")
+    @click.option("--firms", default=200, show_default=True)
+    def seed_demo(firms: int) -> None:
+        """Load the demo data once (firms, buyers, staff, an admin); a second run changes nothing."""
+        from saas.demo import DEMO_PASSWORD, seed
+
+        created = seed(firms=firms)
+        click.echo("demo data loaded" if created else "demo data already present; nothing changed")
+        click.echo(f"demo logins (password for all: {DEMO_PASSWORD}):")
+        from saas.demo import demo_logins
+
+        for line in demo_logins():
+            click.echo("  " + line)
+
+    @app.cli.command("totp-now")
+    @click.argument("email")
+    def totp_now(email: str) -> None:
+        """Print the current TOTP code of a demo account (refused in production)."""
+        import pyotp
+
+        from saas.auth.services import find_user
+        from saas.extensions import db
+
+        if current_app.config.get("SESSION_COOKIE_SECURE"):
+            raise click.ClickException("not available in production")
+        user = find_user(db.session, email)
+        if user is None or not user.totp_secret:
+            raise click.ClickException("no such account with TOTP")
+        click.echo(pyotp.TOTP(user.totp_secret).now())
+
+
+def _ensure_sqlite_dir() -> None:
+    url = _migrations_url()
+    if url.startswith("sqlite:///"):
+        from pathlib import Path
+
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)

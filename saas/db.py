@@ -1,0 +1,86 @@
+"""The SQLAlchemy engine and the per-app-context session, without Flask-SQLAlchemy.
+
+Plain SQLAlchemy 2 keeps the session and its transaction under our control, which the tenant guard
+(``saas/tenancy.py``) and PostgreSQL row-level security need: the tenant is set on the session and on every
+transaction the session begins.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, g
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session, sessionmaker
+
+
+class Database:
+    """Own the engine and hand out one session per application context."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self._factory: sessionmaker[Session] | None = None
+        self._test_connection: Connection | None = None
+
+    def init_app(self, app: Flask) -> None:
+        """Create the engine from ``SQLALCHEMY_DATABASE_URI`` and register teardown."""
+        url = app.config["SQLALCHEMY_DATABASE_URI"]
+        kwargs: dict[str, Any] = {"echo": app.config.get("SQLALCHEMY_ECHO", False), "future": True}
+        if url.startswith("sqlite"):
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        else:
+            kwargs["pool_pre_ping"] = True
+        self.engine = create_engine(url, **kwargs)
+        if url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin)
+        self._factory = sessionmaker(bind=self.engine, expire_on_commit=False)
+        app.extensions["database"] = self
+        app.teardown_appcontext(self._teardown)
+
+    @property
+    def dialect(self) -> str:
+        """Return the engine's dialect name: ``sqlite`` or ``postgresql``."""
+        assert self.engine is not None
+        return self.engine.dialect.name
+
+    def new_session(self) -> Session:
+        """Open a session outside any app context (workers, CLI loops)."""
+        assert self._factory is not None, "Database.init_app was not called"
+        if self._test_connection is not None:
+            return Session(bind=self._test_connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        return self._factory()
+
+    @property
+    def session(self) -> Session:
+        """Return the session of the current application context, creating it on first use."""
+        session = g.get("_db_session")
+        if session is None:
+            session = self.new_session()
+            g._db_session = session
+        return session
+
+    def bind_to_connection(self, connection: Connection | None) -> None:
+        """Make every new session join ``connection`` (tests roll back one outer transaction per test)."""
+        self._test_connection = connection
+
+    def _teardown(self, exc: BaseException | None) -> None:
+        session = g.pop("_db_session", None)
+        if session is not None:
+            if exc is not None:
+                session.rollback()
+            session.close()
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not pysqlite, emit BEGIN: savepoints (used by tests and nested writes) then work as documented.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN")

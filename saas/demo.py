@@ -1,0 +1,171 @@
+"""Realistic demo data: about 200 Jiaxing firms with valid USCCs, buyers, bureau staff and a platform admin."""
+
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from saas.extensions import db
+from saas.models import Firm, Membership, User, utcnow
+from saas.reference import DIVISION_CODES, PARKS, USCC_ALPHABET, org_code_check_char, size_class, uscc_check_char
+from saas.security import hash_password, new_totp_secret, totp_uri
+from saas.tenancy import set_tenant
+
+DEMO_PASSWORD = "Jiaxing-demo-2026"
+DEMO_DOMAIN = "demo.jx.example"
+# Fixed demo TOTP secrets, so that the README can tell testers how to get a code (`flask totp-now EMAIL`).
+DEMO_STAFF = (
+    ("staff@" + DEMO_DOMAIN, "王建国", None, False, "JXDEMOCITYSTAFFJXDEMOCITYSTAFF22"),
+    ("haining.staff@" + DEMO_DOMAIN, "陈海宁", "haining", False, "JXDEMOHAININGSTAFFJXDEMOHAINING2"),
+    ("admin@" + DEMO_DOMAIN, "平台管理员", None, True, "JXDEMOPLATFORMADMINJXDEMOADMIN22"),
+)
+
+# Industry mix follows the clusters the plan names: Haining leather and warp knitting, Tongxiang knitwear and
+# silk, Pinghu luggage, Jiashan wood, Xiuzhou textiles.
+COUNTY_INDUSTRIES = {
+    "nanhu": ["textile", "garment", "silk", "other"],
+    "xiuzhou": ["textile", "garment", "warp_knitting", "silk"],
+    "jiashan": ["wood", "wood", "textile", "other"],
+    "pinghu": ["luggage", "luggage", "garment", "textile"],
+    "haiyan": ["textile", "wood", "other", "garment"],
+    "haining": ["leather", "leather", "warp_knitting", "warp_knitting", "textile"],
+    "tongxiang": ["silk", "silk", "garment", "textile", "warp_knitting"],
+}
+PLACE = {
+    "nanhu": ["嘉兴", "南湖", "凤桥", "新丰"],
+    "xiuzhou": ["秀洲", "王江泾", "洪合", "油车港"],
+    "jiashan": ["嘉善", "姚庄", "西塘", "干窑"],
+    "pinghu": ["平湖", "新埭", "当湖", "独山"],
+    "haiyan": ["海盐", "澉浦", "沈荡", "通元"],
+    "haining": ["海宁", "许村", "马桥", "长安"],
+    "tongxiang": ["桐乡", "濮院", "乌镇", "崇福"],
+}
+BRAND = list("华恒丰达鑫盛隆源泰兴宏美嘉新金银锦绣天润瑞祥永安康富")
+TRADE = {
+    "silk": ["丝绸", "茧丝", "真丝织造", "丝绸科技"],
+    "warp_knitting": ["经编", "经编科技", "经编织造"],
+    "textile": ["纺织", "印染", "化纤纺织", "纺织科技"],
+    "garment": ["服饰", "服装", "时装", "针织服饰"],
+    "leather": ["皮革", "皮业", "皮草", "裘革"],
+    "luggage": ["箱包", "旅游用品", "箱包制造"],
+    "wood": ["木业", "家具", "木制品", "地板"],
+    "other": ["机电", "电子", "新材料", "包装"],
+}
+SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何沈沈钱")
+GIVEN = ["伟", "芳", "建华", "丽娟", "国强", "海燕", "志明", "秀英", "晓东", "敏", "俊杰", "雪梅", "立新", "春燕"]
+
+
+def make_uscc(rng: random.Random, county: str) -> str:
+    """Return a valid USCC for an enterprise (91) registered in ``county``."""
+    body = "".join(rng.choice(USCC_ALPHABET[:10] + "ABCDEFGHJKLMNPQRTUWXY") for _ in range(8))
+    first17 = "91" + DIVISION_CODES[county] + body + org_code_check_char(body)
+    return first17 + uscc_check_char(first17)
+
+
+def _size_sample(rng: random.Random) -> tuple[int, Decimal]:
+    kind = rng.choices(["micro", "small", "medium", "large"], weights=[25, 45, 25, 5])[0]
+    employees, revenue = {
+        "micro": (rng.randint(3, 19), rng.uniform(50, 280)),
+        "small": (rng.randint(20, 299), rng.uniform(300, 1900)),
+        "medium": (rng.randint(300, 999), rng.uniform(2000, 39000)),
+        "large": (rng.randint(1000, 4000), rng.uniform(40000, 200000)),
+    }[kind]
+    return employees, Decimal(f"{revenue:.2f}")
+
+
+def create_staff_user(
+    dbs: Session, *, email: str, name: str, county: str | None, admin: bool, password: str, secret: str | None = None
+) -> tuple[User, str]:
+    """Create a staff member or admin with TOTP enrolled; return the user and the authenticator URI."""
+    from saas.auth.services import create_user
+
+    user = create_user(
+        dbs, email=email, name=name, password=password, kind="admin" if admin else "staff", county=county
+    )
+    user.email_verified_at = utcnow()
+    user.totp_secret = secret or new_totp_secret()
+    user.totp_enabled = True
+    return user, totp_uri(user, user.totp_secret)
+
+
+def seed(firms: int = 200, seed_value: int = 2026) -> bool:
+    """Load the demo data unless it is already there; return whether anything was created."""
+    dbs = db.session
+    if dbs.scalar(select(User.id).where(User.email == "staff@" + DEMO_DOMAIN)) is not None:
+        return False
+    rng = random.Random(seed_value)
+    password_hash = hash_password(DEMO_PASSWORD)  # one hash for every demo account keeps seeding fast
+    now = utcnow()
+    for email, name, county, admin, secret in DEMO_STAFF:
+        create_staff_user(
+            dbs, email=email, name=name, county=county, admin=admin, password=DEMO_PASSWORD, secret=secret
+        )
+    for i in range(1, 11):
+        dbs.add(
+            User(
+                email=f"buyer{i:02d}@{DEMO_DOMAIN}",
+                name=rng.choice(SURNAMES) + rng.choice(GIVEN),
+                password_hash=password_hash,
+                kind="buyer",
+                email_verified_at=now,
+            )
+        )
+    counties = list(COUNTY_INDUSTRIES)
+    names: set[str] = set()
+    usccs: set[str] = set()
+    for i in range(1, firms + 1):
+        county = counties[(i - 1) % len(counties)]
+        industry = rng.choice(COUNTY_INDUSTRIES[county])
+        name = ""
+        while not name or name in names:
+            brand = rng.choice(BRAND) + rng.choice(BRAND)
+            name = f"{rng.choice(PLACE[county])}{brand}{rng.choice(TRADE[industry])}有限公司"
+        names.add(name)
+        uscc = make_uscc(rng, county)
+        while uscc in usccs:
+            uscc = make_uscc(rng, county)
+        usccs.add(uscc)
+        employees, revenue = _size_sample(rng)
+        contact = rng.choice(SURNAMES) + rng.choice(GIVEN)
+        firm = Firm(
+            name=name,
+            uscc=uscc,
+            industry=industry,
+            county=county,
+            park=rng.choice(PARKS[county]) if rng.random() < 0.8 else None,
+            employees=employees,
+            revenue_wan=revenue,
+            size_class=size_class(employees, revenue),
+            contact_name=contact,
+            contact_phone=f"0573-8{rng.randint(1000000, 9999999)}",
+            verified_at=now if rng.random() < 0.6 else None,
+        )
+        owner = User(
+            email=f"owner{i:03d}@{DEMO_DOMAIN}",
+            name=contact,
+            password_hash=password_hash,
+            kind="firm",
+            email_verified_at=now,
+        )
+        dbs.add_all([firm, owner])
+        dbs.flush()
+        set_tenant(dbs, firm.id, owner.id)
+        dbs.add(Membership(firm_id=firm.id, user_id=owner.id, role="owner"))
+        dbs.flush()
+    set_tenant(dbs, None)
+    dbs.commit()
+    return True
+
+
+def demo_logins() -> list[str]:
+    """Return one line per kind of demo login, for ``make run`` and the README."""
+    return [
+        f"firm owner:        owner001@{DEMO_DOMAIN} … owner200@{DEMO_DOMAIN}",
+        f"buyer:             buyer01@{DEMO_DOMAIN} … buyer10@{DEMO_DOMAIN}",
+        f"bureau (city):     staff@{DEMO_DOMAIN}          TOTP: flask totp-now staff@{DEMO_DOMAIN}",
+        f"bureau (Haining):  haining.staff@{DEMO_DOMAIN}  TOTP: flask totp-now haining.staff@{DEMO_DOMAIN}",
+        f"platform admin:    admin@{DEMO_DOMAIN}          TOTP: flask totp-now admin@{DEMO_DOMAIN}",
+    ]

@@ -1,0 +1,47 @@
+"""Localised error pages; a traceback is logged, never shown."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+HANDLED = (400, 403, 404, 405, 413, 429, 500)
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Render ``templates/errors/<code>.html`` for client errors, 429 and 500."""
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError) -> Any:
+        return render_template("errors/400.html", csrf=True), 400
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Any:
+        code = exc.code or 500
+        if code not in HANDLED:
+            return exc
+        if request.path.startswith("/api/"):
+            return {"error": exc.name, "status": code}, code
+        response = render_template(f"errors/{code}.html"), code
+        return response
+
+    @app.errorhandler(Exception)
+    def _unhandled(exc: Exception) -> Any:
+        from saas.extensions import db
+
+        if app.testing and app.config.get("PROPAGATE_TEST_ERRORS", True):
+            raise exc
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        try:
+            db.session.rollback()
+        except Exception:  # the session may be unusable; the page must still render
+            log.exception("rollback after error failed")
+        if request.path.startswith("/api/"):
+            return {"error": "Internal Server Error", "status": 500}, 500
+        return render_template("errors/500.html"), 500

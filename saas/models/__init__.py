@@ -1,0 +1,30 @@
+"""Every model, re-exported so that one ``Base.metadata`` holds the whole schema."""
+
+from saas.models.base import Base, TenantScoped, utcnow
+from saas.models.firm import FIRM_ROLES, Firm, Invitation, Membership
+from saas.models.ops import AuditEvent, EmailMessage
+from saas.models.user import USER_KINDS, AuthToken, User, UserSession
+
+__all__ = [
+    "FIRM_ROLES",
+    "USER_KINDS",
+    "AuditEvent",
+    "AuthToken",
+    "Base",
+    "EmailMessage",
+    "Firm",
+    "Invitation",
+    "Membership",
+    "TenantScoped",
+    "User",
+    "UserSession",
+    "utcnow",
+]
+
+
+def tenant_models() -> list[type]:
+    """Return every mapped class that is firm-owned."""
+    return sorted(
+        (m.class_ for m in Base.registry.mappers if issubclass(m.class_, TenantScoped)),
+        key=lambda cls: cls.__tablename__,
+    )

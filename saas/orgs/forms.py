@@ -1,0 +1,33 @@
+"""Forms of the firm area: profile, invitations and member roles."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import DecimalField, EmailField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
+
+from saas.forms import BaseForm, choices_from
+from saas.reference import FIRM_ROLE_LABELS
+
+
+class FirmProfileForm(BaseForm):
+    name = StringField(_l("Firm name"), validators=[DataRequired(), Length(min=2, max=100)])
+    park = StringField(_l("Industrial park (optional)"), validators=[Optional(), Length(max=100)])
+    employees = IntegerField(_l("Employees"), validators=[InputRequired(), NumberRange(min=1, max=1_000_000)])
+    revenue_wan = DecimalField(
+        _l("Annual revenue (10,000 yuan)"), places=2, validators=[InputRequired(), NumberRange(min=0, max=100_000_000)]
+    )
+    contact_name = StringField(_l("Contact person"), validators=[DataRequired(), Length(max=50)])
+    contact_phone = StringField(
+        _l("Contact phone (optional)"),
+        validators=[Optional(), Regexp(r"^[0-9+\- ]{7,20}$", message=_l("Enter a valid phone number."))],
+    )
+
+
+class InviteForm(BaseForm):
+    email = EmailField(_l("Colleague's email"), validators=[DataRequired(), Email(), Length(max=254)])
+    role = SelectField(_l("Role"), choices=choices_from(FIRM_ROLE_LABELS), default="member")
+
+
+class RoleForm(BaseForm):
+    role = SelectField(_l("Role"), choices=choices_from(FIRM_ROLE_LABELS))

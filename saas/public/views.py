@@ -1,0 +1,42 @@
+"""Public pages: the home page, the language switch and the health check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, session, url_for
+from sqlalchemy import func, select, text
+
+from saas.auth.views import safe_next
+from saas.extensions import db
+from saas.models import Firm
+from saas.reference import COUNTIES, INDUSTRIES
+
+bp = Blueprint("public", __name__)
+
+
+@bp.route("/")
+def home() -> Any:
+    counts = dict(db.session.execute(select(Firm.industry, func.count()).group_by(Firm.industry)).all())
+    total = sum(counts.values())
+    return render_template(
+        "public/home.html", industry_counts=counts, firm_total=total, industries=INDUSTRIES, counties=COUNTIES
+    )
+
+
+@bp.route("/language", methods=["POST"])
+def set_language() -> Any:
+    """Switch the interface language; remembered in the session and, for logged-in users, on the account."""
+    lang = request.form.get("lang", "")
+    if lang in current_app.config["LANGUAGES"]:
+        session["lang"] = lang
+        if g.get("user") is not None:
+            g.user.locale = lang
+            db.session.commit()
+    return redirect(safe_next(request.form.get("next")) or url_for("public.home"))
+
+
+@bp.route("/healthz")
+def healthz() -> Any:
+    db.session.execute(text("SELECT 1"))
+    return jsonify(status="ok", database=db.dialect)

@@ -1,0 +1,90 @@
+"""PostgreSQL row-level security DDL, used by the migrations (PostgreSQL only; SQLite relies on the ORM guard).
+
+Keep these functions stable: migrations call them, so changing their output changes history.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from alembic import op
+
+_IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def app_role() -> str:
+    """Return the name of the non-owner role the app connects as."""
+    role = os.environ.get("APP_DB_ROLE", "jx_app")
+    if not _IDENT.match(role):
+        raise ValueError(f"bad APP_DB_ROLE {role!r}")
+    return role
+
+
+def is_postgres() -> bool:
+    """Return whether the migration runs on PostgreSQL."""
+    return op.get_bind().dialect.name == "postgresql"
+
+
+def create_context_functions() -> None:
+    """Create ``app_current_firm()`` and ``app_current_user()``, read by every policy ('' means unset → NULL)."""
+    for name, setting in (("app_current_firm", "app.current_firm"), ("app_current_user", "app.current_user")):
+        op.execute(
+            f"CREATE OR REPLACE FUNCTION {name}() RETURNS uuid LANGUAGE sql STABLE AS "
+            f"$$ SELECT NULLIF(current_setting('{setting}', true), '')::uuid $$"
+        )
+
+
+def drop_context_functions() -> None:
+    """Drop the context functions."""
+    op.execute("DROP FUNCTION IF EXISTS app_current_firm()")
+    op.execute("DROP FUNCTION IF EXISTS app_current_user()")
+
+
+def create_app_role() -> None:
+    """Create the app role (LOGIN, no superuser, no BYPASSRLS) if missing and grant it table access only."""
+    role = app_role()
+    op.execute(
+        f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') THEN "
+        f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE; END IF; END $$"
+    )
+    op.execute(f"GRANT USAGE ON SCHEMA public TO {role}")
+    grant_app_role()
+
+
+def grant_app_role() -> None:
+    """Grant DML on every current table and sequence to the app role (run again after creating tables)."""
+    role = app_role()
+    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}")
+    op.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}")
+    op.execute(f"REVOKE ALL ON alembic_version FROM {role}")
+    op.execute(f"GRANT SELECT ON alembic_version TO {role}")
+
+
+def revoke_app_role() -> None:
+    """Revoke what ``create_app_role`` granted (the role itself is cluster-wide and stays)."""
+    role = app_role()
+    op.execute(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role}")
+    op.execute(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {role}")
+    op.execute(f"REVOKE USAGE ON SCHEMA public FROM {role}")
+
+
+def enable_tenant_rls(table: str, extra_read: str | None = None) -> None:
+    """ENABLE and FORCE RLS on ``table`` with the tenant policy; ``extra_read`` widens reads only."""
+    op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+    op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+    op.execute(
+        f"CREATE POLICY tenant_isolation ON {table} USING (firm_id = app_current_firm()) "
+        "WITH CHECK (firm_id = app_current_firm())"
+    )
+    if extra_read:
+        op.execute(f"CREATE POLICY {table}_extra_read ON {table} FOR SELECT USING ({extra_read})")
+
+
+def disable_tenant_rls(table: str, extra_read: bool = False) -> None:
+    """Undo ``enable_tenant_rls``."""
+    if extra_read:
+        op.execute(f"DROP POLICY IF EXISTS {table}_extra_read ON {table}")
+    op.execute(f"DROP POLICY IF EXISTS tenant_isolation ON {table}")
+    op.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
+    op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")

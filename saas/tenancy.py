@@ -1,0 +1,129 @@
+"""Tenant isolation, layer 1 (the ORM) and the hook for layer 2 (PostgreSQL row-level security).
+
+* Every SELECT/UPDATE/DELETE touching a ``TenantScoped`` model gets ``firm_id = <tenant>`` added by
+  ``with_loader_criteria``. Without a tenant on the session the query raises ``TenantContextMissing`` (fails closed).
+* Deliberate cross-tenant reads opt out with ``.execution_options(all_tenants=True)``: grep for ``all_tenants``.
+* ``before_flush`` stamps ``firm_id`` on new rows and refuses writes into another tenant.
+* On PostgreSQL every transaction the session begins runs ``set_config('app.current_firm', …, true)`` (and the same
+  for ``app.current_user``), which the RLS policies read. The app's database role owns no table and cannot bypass RLS.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, TypeVar
+
+from flask import abort, g
+from sqlalchemy import event, select, text
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, with_loader_criteria
+from sqlalchemy.sql import Select
+from werkzeug.local import LocalProxy
+
+from saas.models.base import TenantScoped
+
+T = TypeVar("T", bound=TenantScoped)
+
+TENANT_KEY = "firm_id"
+USER_KEY = "user_id"
+
+
+class TenantContextMissing(RuntimeError):
+    """A firm-owned table was queried with no tenant set on the session."""
+
+
+class CrossTenantWrite(RuntimeError):
+    """A flush tried to write a firm-owned row into a tenant other than the session's."""
+
+
+def set_tenant(session: Session, firm_id: uuid.UUID | None, user_id: uuid.UUID | None = None) -> None:
+    """Bind ``session`` to a tenant (and user) for the ORM guard and, on PostgreSQL, for RLS right away."""
+    session.info[TENANT_KEY] = firm_id
+    if user_id is not None:
+        session.info[USER_KEY] = user_id
+    if session.in_transaction():
+        _apply_db_context(session, session.connection())
+
+
+def current_firm_id(session: Session) -> uuid.UUID | None:
+    """Return the tenant the session is bound to, or None."""
+    return session.info.get(TENANT_KEY)
+
+
+def _touches_tenant_model(state: ORMExecuteState) -> bool:
+    return any(issubclass(mapper.class_, TenantScoped) for mapper in state.all_mappers)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _add_tenant_criteria(state: ORMExecuteState) -> None:
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    if state.is_column_load or state.is_relationship_load:
+        return  # inherits the criteria of the statement that loaded the parent
+    if state.execution_options.get("all_tenants", False):
+        return
+    if not _touches_tenant_model(state):
+        return
+    firm_id = state.session.info.get(TENANT_KEY)
+    if firm_id is None:
+        raise TenantContextMissing("query on a firm-owned table without a tenant context")
+    state.statement = state.statement.options(
+        with_loader_criteria(TenantScoped, lambda cls: cls.firm_id == firm_id, include_aliases=True)
+    )
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_and_check_tenant(session: Session, _flush_context: Any, _instances: Any) -> None:
+    firm_id = session.info.get(TENANT_KEY)
+    for obj in list(session.new) + list(session.dirty):
+        if not isinstance(obj, TenantScoped):
+            continue
+        if firm_id is None:
+            raise TenantContextMissing(f"writing {type(obj).__name__} without a tenant context")
+        if obj.firm_id is None and obj in session.new:
+            obj.firm_id = firm_id
+        elif obj.firm_id != firm_id:
+            raise CrossTenantWrite(f"{type(obj).__name__} belongs to another firm")
+
+
+@event.listens_for(Session, "after_begin")
+def _set_db_context(session: Session, _transaction: SessionTransaction, connection: Any) -> None:
+    _apply_db_context(session, connection)
+
+
+def _apply_db_context(session: Session, connection: Any) -> None:
+    if connection.dialect.name != "postgresql":
+        return
+    firm_id = session.info.get(TENANT_KEY)
+    user_id = session.info.get(USER_KEY)
+    connection.execute(
+        text("SELECT set_config('app.current_firm', :f, true), set_config('app.current_user', :u, true)"),
+        {"f": str(firm_id) if firm_id else "", "u": str(user_id) if user_id else ""},
+    )
+
+
+def tenant_select(model: type[T]) -> Select[tuple[T]]:
+    """Start a ``select`` on a firm-owned model; the guard scopes it to the current tenant."""
+    return select(model)
+
+
+def get_in_tenant_or_404(session: Session, model: type[T], obj_id: uuid.UUID | str, firm_id: uuid.UUID) -> T:
+    """Load ``model`` by id inside ``firm_id``; another firm's row is indistinguishable from a missing one (404)."""
+    try:
+        key = obj_id if isinstance(obj_id, uuid.UUID) else uuid.UUID(str(obj_id))
+    except ValueError:
+        abort(404)
+    if session.info.get(TENANT_KEY) != firm_id:
+        raise CrossTenantWrite("session is bound to another tenant")
+    # A query (not session.get) so the identity map never short-circuits the tenant criteria.
+    obj = session.scalar(select(model).where(model.id == key, model.firm_id == firm_id))
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def _current_tenant() -> Any:
+    return g.get("tenant")
+
+
+#: The firm of the logged-in member for this request (None outside a firm context).
+current_tenant = LocalProxy(_current_tenant)

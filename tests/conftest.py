@@ -1,0 +1,274 @@
+"""Fixtures: a migrated database per run, one rolled-back transaction per test, and helpers to act as users.
+
+The backend is SQLite unless ``TEST_DATABASE=postgres``; then ``TEST_POSTGRES_URL`` names the owner connection
+(default ``postgresql+psycopg://postgres@127.0.0.1:5432/jx_test``) and the app connects as the non-owner role, so
+row-level security is live in every test. ``REQUIRE_SERVICES=1`` turns "service absent" skips into failures.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, make_url, text
+
+from config import TestingConfig
+from saas import create_app, migrate
+from saas.extensions import db, limiter
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+BACKEND = os.environ.get("TEST_DATABASE", "sqlite")
+PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/jx_test")
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+PASSWORD = "correct horse battery staple"
+
+
+def service_missing(reason: str) -> None:
+    """Skip (or, with REQUIRE_SERVICES=1, fail) a test whose external service is absent."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"required service missing: {reason}")
+    pytest.skip(reason)
+
+
+def pytest_report_header(config: Any) -> str:
+    where = f" ({make_url(PG_URL).render_as_string()})" if BACKEND == "postgres" else ""
+    return f"database backend: {BACKEND}{where}"
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    for item in items:
+        if "postgres_only" in item.keywords and BACKEND != "postgres":
+            item.add_marker(pytest.mark.skip(reason="PostgreSQL-only; runs in the PostgreSQL pass of `make test`"))
+
+
+# --- Databases ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DatabaseUrls:
+    owner: str  # runs migrations
+    app: str  # what the app connects as (non-owner role on PostgreSQL)
+
+
+def app_role_url(owner_url: str) -> str:
+    """Return ``owner_url`` with the app's non-owner role as the user (trust auth in tests)."""
+    role = os.environ.get("APP_DB_ROLE", "jx_app")
+    return make_url(owner_url).set(username=role, password=None).render_as_string(hide_password=False)
+
+
+def fresh_database(name: str, *, migrate_to: str | None = "head") -> DatabaseUrls:
+    """Create an empty database called ``name`` (dropping any old one) and migrate it."""
+    if BACKEND == "postgres":
+        base = make_url(PG_URL)
+        admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        except Exception as exc:  # noqa: BLE001 - any connection failure means the server is absent
+            service_missing(f"PostgreSQL not reachable at {base.render_as_string()}: {exc.__class__.__name__}")
+        finally:
+            admin.dispose()
+        owner = base.set(database=name).render_as_string(hide_password=False)
+        urls = DatabaseUrls(owner=owner, app=app_role_url(owner))
+    else:
+        path = ROOT / "instance" / f"{name}-{os.getpid()}.db"
+        path.parent.mkdir(exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+        urls = DatabaseUrls(owner=url, app=url)
+    if migrate_to:
+        migrate.upgrade(urls.owner, migrate_to)
+    return urls
+
+
+@pytest.fixture(scope="session")
+def database_urls() -> DatabaseUrls:
+    return fresh_database("jx_test")
+
+
+@pytest.fixture(scope="session")
+def app(database_urls: DatabaseUrls) -> Flask:
+    return create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=database_urls.app)
+
+
+@pytest.fixture(autouse=True)
+def _transaction(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Run each test that uses the app inside one outer transaction, rolled back at the end."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    flask_app: Flask = request.getfixturevalue("app")
+    assert db.engine is not None
+    connection = db.engine.connect()
+    outer = connection.begin()
+    db.bind_to_connection(connection)
+    with flask_app.app_context():
+        limiter.reset()
+    try:
+        yield
+    finally:
+        db.bind_to_connection(None)
+        outer.rollback()
+        connection.close()
+
+
+@contextmanager
+def app_session(flask_app: Flask, firm_id: uuid.UUID | None = None) -> Iterator[Any]:
+    """Yield ``db.session`` inside a short request context, bound to ``firm_id``; commit on success."""
+    from saas.tenancy import set_tenant
+
+    with flask_app.test_request_context():
+        session = db.session
+        set_tenant(session, firm_id)
+        yield session
+        session.commit()
+
+
+# --- Acting as users ------------------------------------------------------------------------------------------
+
+CSRF_RE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+class Client:
+    """The Flask test client plus form posting with a fresh CSRF token, as a browser would."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.raw = client
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        return self.raw.get(url, **kwargs)
+
+    def csrf_token(self, page: str = "/") -> str:
+        html = self.raw.get(page).get_data(as_text=True)
+        match = CSRF_RE.search(html)
+        assert match, f"no CSRF token on {page}"
+        return match.group(1)
+
+    def post(self, url: str, data: dict[str, Any] | None = None, *, csrf: bool = True, **kwargs: Any) -> Any:
+        payload = dict(data or {})
+        if csrf:
+            payload.setdefault("csrf_token", self.csrf_token())
+        return self.raw.post(url, data=payload, **kwargs)
+
+    def login(self, email: str, password: str = PASSWORD) -> Any:
+        return self.post("/auth/login", {"email": email, "password": password})
+
+    def logout(self) -> Any:
+        return self.post("/auth/logout")
+
+
+@pytest.fixture()
+def client(app: Flask) -> Client:
+    return Client(app.test_client())
+
+
+@pytest.fixture()
+def make_client(app: Flask):  # type: ignore[no-untyped-def]
+    return lambda: Client(app.test_client())
+
+
+# --- Factories ------------------------------------------------------------------------------------------------
+
+
+def valid_uscc(n: int, county: str = "nanhu") -> str:
+    """Return a deterministic valid USCC for test firm number ``n``."""
+    from saas.reference import DIVISION_CODES, org_code_check_char, uscc_check_char
+
+    body = f"{n:08d}"
+    first17 = "91" + DIVISION_CODES[county] + body + org_code_check_char(body)
+    return first17 + uscc_check_char(first17)
+
+
+@dataclass
+class FirmHandle:
+    id: uuid.UUID
+    name: str
+    owner_email: str
+    owner_id: uuid.UUID
+
+
+_counter = iter(range(1, 10**6))
+
+
+@pytest.fixture()
+def create_firm(app: Flask):  # type: ignore[no-untyped-def]
+    """Return a callable that registers a firm with an owner through the real service."""
+    from saas.auth.services import register_firm
+
+    def _create(name: str | None = None, county: str = "nanhu", industry: str = "silk", **extra: Any) -> FirmHandle:
+        n = next(_counter)
+        email = extra.pop("email", f"owner{n}@firm{n}.example")
+        with app_session(app) as s:
+            firm, user = register_firm(
+                s,
+                firm_name=name or f"测试丝绸有限公司{n}",
+                uscc=valid_uscc(n, county),
+                industry=industry,
+                county=county,
+                park=None,
+                employees=extra.pop("employees", 50),
+                revenue_wan=extra.pop("revenue_wan", 800),
+                contact_name="张三",
+                contact_phone=None,
+                owner_name="张三",
+                email=email,
+                password=PASSWORD,
+            )
+            handle = FirmHandle(firm.id, firm.name, user.email, user.id)
+        return handle
+
+    return _create
+
+
+@pytest.fixture()
+def create_user(app: Flask):  # type: ignore[no-untyped-def]
+    """Return a callable creating a buyer, staff member or admin (staff get TOTP enrolled)."""
+    from saas.auth.services import create_user as _create_user
+    from saas.models import utcnow
+
+    def _create(kind: str = "buyer", county: str | None = None, email: str | None = None) -> Any:
+        n = next(_counter)
+        with app_session(app) as s:
+            user = _create_user(
+                s, email=email or f"{kind}{n}@example.example", name=f"{kind} {n}", password=PASSWORD, kind=kind,
+                county=county,
+            )
+            user.email_verified_at = utcnow()
+            if kind in ("staff", "admin"):
+                from saas.security import new_totp_secret
+
+                user.totp_secret, user.totp_enabled = new_totp_secret(), True
+            return {"id": user.id, "email": user.email, "totp_secret": user.totp_secret}
+
+    return _create
+
+
+@pytest.fixture()
+def firm_a(create_firm):  # type: ignore[no-untyped-def]
+    return create_firm(name="嘉兴甲丝绸有限公司")
+
+
+@pytest.fixture()
+def firm_b(create_firm):  # type: ignore[no-untyped-def]
+    return create_firm(name="海宁乙皮革有限公司", county="haining", industry="leather")
+
+
+def totp_code(secret: str, offset_steps: int = 0) -> str:
+    """Return the TOTP code for now (+ ``offset_steps`` steps)."""
+    import time
+
+    import pyotp
+
+    return pyotp.TOTP(secret).at(time.time() + 30 * offset_steps)
