@@ -118,13 +118,12 @@ class ProductionConfig(Config):
     REQUIRED = ("SECRET_KEY", "DATABASE_URL")
 
     @classmethod
-    def check(cls) -> None:
-        """Refuse to start when a required secret is missing from the environment."""
+    def from_environment(cls) -> dict[str, str]:
+        """Return the secrets read now from the environment; refuse to start when one is missing."""
         missing = [name for name in cls.REQUIRED if not _env(name)]
         if missing:
             raise RuntimeError(f"ProductionConfig refuses to start: missing {', '.join(missing)}")
-        cls.SECRET_KEY = _env("SECRET_KEY")
-        cls.SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")
+        return {"SECRET_KEY": _env("SECRET_KEY") or "", "SQLALCHEMY_DATABASE_URI": _env("DATABASE_URL") or ""}
 
 
 CONFIGS = {

@@ -14,10 +14,10 @@ from config import Config, ProductionConfig, config_from_env
 def create_app(config_class: type[Config] | None = None, **overrides: object) -> Flask:
     """Create and configure an instance of the application."""
     config_class = config_class or config_from_env()
-    if issubclass(config_class, ProductionConfig):
-        config_class.check()
     app = Flask(__name__, template_folder="../templates", static_folder="static")
     app.config.from_object(config_class)
+    if issubclass(config_class, ProductionConfig):
+        app.config.update(config_class.from_environment())
     app.config.update(overrides)
     if app.config.get("TRUST_PROXY"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, g
+from flask import Flask, current_app, g, has_app_context
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,7 +36,7 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
         self._factory = sessionmaker(bind=self.engine, expire_on_commit=False)
-        app.extensions["database"] = self
+        app.extensions["database"] = (self.engine, self._factory)
         app.teardown_appcontext(self._teardown)
 
     @property
@@ -46,11 +46,12 @@ class Database:
         return self.engine.dialect.name
 
     def new_session(self) -> Session:
-        """Open a session outside any app context (workers, CLI loops)."""
-        assert self._factory is not None, "Database.init_app was not called"
+        """Open a session on the current app's engine (or the last one initialised, outside an app context)."""
         if self._test_connection is not None:
             return Session(bind=self._test_connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
-        return self._factory()
+        factory = current_app.extensions["database"][1] if has_app_context() else self._factory
+        assert factory is not None, "Database.init_app was not called"
+        return factory()
 
     @property
     def session(self) -> Session:

@@ -14,9 +14,10 @@ import uuid
 from typing import Any, TypeVar
 
 from flask import abort, g
-from sqlalchemy import event, select, text
+from sqlalchemy import Table, event, select, text
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, with_loader_criteria
 from sqlalchemy.sql import Select
+from sqlalchemy.sql.util import find_tables
 from werkzeug.local import LocalProxy
 
 from saas.models.base import TenantScoped
@@ -49,8 +50,30 @@ def current_firm_id(session: Session) -> uuid.UUID | None:
     return session.info.get(TENANT_KEY)
 
 
+_tenant_tables: tuple[int, frozenset[str]] = (0, frozenset())
+
+
+def _tenant_table_names() -> frozenset[str]:
+    global _tenant_tables
+    from saas.models import Base
+
+    mappers = Base.registry.mappers
+    if _tenant_tables[0] != len(mappers):
+        names = frozenset(m.class_.__tablename__ for m in mappers if issubclass(m.class_, TenantScoped))
+        _tenant_tables = (len(mappers), names)
+    return _tenant_tables[1]
+
+
 def _touches_tenant_model(state: ORMExecuteState) -> bool:
-    return any(issubclass(mapper.class_, TenantScoped) for mapper in state.all_mappers)
+    if any(issubclass(mapper.class_, TenantScoped) for mapper in state.all_mappers):
+        return True
+    # all_mappers misses entities that appear only in select_from() or a subquery, e.g. count(*) queries.
+    tenant_tables = _tenant_table_names()
+    found = find_tables(
+        state.statement, check_columns=True, include_aliases=True, include_joins=True, include_selects=True,
+        include_crud=True,
+    )
+    return any(isinstance(t, Table) and t.name in tenant_tables for t in found)
 
 
 @event.listens_for(Session, "do_orm_execute")

@@ -1,0 +1,178 @@
+"""Tenant isolation: metadata rules, the fail-closed ORM guard, and the cross-tenant route matrix from url_map."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from saas.extensions import db
+from saas.models import Base, Invitation, Membership, TenantScoped, tenant_models, utcnow
+from saas.tenancy import CrossTenantWrite, TenantContextMissing, get_in_tenant_or_404, set_tenant
+from tests.conftest import app_session
+
+# --- Metadata rules (Citus-ready keys) ------------------------------------------------------------------------
+
+
+def test_every_table_with_firm_id_is_tenant_scoped():
+    scoped = {m.__tablename__ for m in tenant_models()}
+    with_firm_id = {t.name for t in Base.metadata.tables.values() if "firm_id" in t.c}
+    assert with_firm_id == scoped
+    assert scoped >= {"memberships", "invitations"}
+
+
+@pytest.mark.parametrize("model", tenant_models(), ids=lambda m: m.__tablename__)
+def test_firm_id_leads_primary_and_unique_keys_and_foreign_keys(model):
+    table = model.__table__
+    assert list(table.primary_key.columns.keys())[0] == "firm_id"
+    assert not table.c.firm_id.nullable
+    for constraint in table.constraints:
+        if constraint.__class__.__name__ == "UniqueConstraint":
+            assert "firm_id" in constraint.columns.keys(), constraint.name
+    for index in table.indexes:
+        if index.unique:
+            assert "firm_id" in [c.name for c in index.columns], index.name
+    for fk in table.foreign_key_constraints:
+        target = fk.referred_table
+        if target.name in {m.__tablename__ for m in tenant_models()}:
+            assert "firm_id" in fk.column_keys, f"{fk.name} must include firm_id"
+
+
+# --- ORM guard --------------------------------------------------------------------------------------------------
+
+
+def test_query_without_tenant_context_raises(app, firm_a):
+    with app.test_request_context():
+        set_tenant(db.session, None)
+        with pytest.raises(TenantContextMissing):
+            db.session.scalars(select(Membership)).all()
+        with pytest.raises(TenantContextMissing):
+            db.session.execute(update(Membership).values(role="member"))
+        with pytest.raises(TenantContextMissing):  # an entity only in select_from() is caught too
+            db.session.scalar(select(func.count()).select_from(Membership))
+        with pytest.raises(TenantContextMissing):
+            db.session.scalar(select(func.count()).select_from(select(Membership.id).subquery()))
+        db.session.rollback()
+
+
+def test_queries_only_see_the_current_tenant(app, firm_a, firm_b):
+    with app.test_request_context():
+        set_tenant(db.session, firm_a.id)
+        rows = db.session.scalars(select(Membership)).all()
+        assert {m.firm_id for m in rows} == {firm_a.id}
+        # joins, aggregates and explicit filters on the other firm see nothing either
+        assert db.session.scalar(select(func.count()).select_from(Membership)) == 1
+        assert db.session.scalars(select(Membership).where(Membership.firm_id == firm_b.id)).all() == []
+        # ORM UPDATE is scoped too
+        db.session.execute(update(Membership).values(role="member"), execution_options={"synchronize_session": False})
+        set_tenant(db.session, firm_b.id)
+        assert db.session.scalar(select(Membership.role)) == "owner"
+        db.session.rollback()
+
+
+def test_identity_map_hit_does_not_bypass_scoped_getter(app, firm_a, firm_b):
+    with app.test_request_context():
+        set_tenant(db.session, firm_b.id)
+        b_membership = db.session.scalar(select(Membership))  # now in the identity map
+        set_tenant(db.session, firm_a.id)
+        from werkzeug.exceptions import NotFound
+
+        with pytest.raises(NotFound):
+            get_in_tenant_or_404(db.session, Membership, b_membership.id, firm_a.id)
+        db.session.rollback()
+
+
+def test_flush_stamps_tenant_and_refuses_cross_tenant_writes(app, firm_a, firm_b):
+    with app.test_request_context():
+        set_tenant(db.session, firm_a.id)
+        invitation = Invitation(email="x@example.com", role="member", token_hash="a" * 64, expires_at=utcnow())
+        db.session.add(invitation)
+        db.session.flush()
+        assert invitation.firm_id == firm_a.id
+        db.session.add(
+            Invitation(firm_id=firm_b.id, email="y@example.com", role="member", token_hash="b" * 64, expires_at=utcnow())
+        )
+        with pytest.raises(CrossTenantWrite):
+            db.session.flush()
+        db.session.rollback()
+    with app.test_request_context():
+        set_tenant(db.session, None)
+        db.session.add(Invitation(email="z@example.com", role="member", token_hash="c" * 64, expires_at=utcnow()))
+        with pytest.raises(TenantContextMissing):
+            db.session.flush()
+        db.session.rollback()
+
+
+# --- Cross-tenant route matrix ----------------------------------------------------------------------------------
+
+# Every URL argument that names a firm-owned row, and how to make such a row in firm B.
+def _b_invitation(app, firm_b):
+    with app_session(app, firm_b.id) as s:
+        inv = Invitation(
+            firm_id=firm_b.id, email="colleague@b.example", role="member", token_hash=uuid.uuid4().hex * 2,
+            expires_at=utcnow() + timedelta(days=1),
+        )
+        s.add(inv)
+        s.flush()
+        return inv.id
+
+
+def _b_membership(app, firm_b):
+    with app_session(app, firm_b.id) as s:
+        return s.scalar(select(Membership.id).where(Membership.firm_id == firm_b.id))
+
+
+TENANT_ID_FACTORIES = {
+    ("orgs.revoke_invitation", "invitation_id"): _b_invitation,
+    ("orgs.change_role", "membership_id"): _b_membership,
+    ("orgs.remove_member", "membership_id"): _b_membership,
+    ("orgs.switch", "firm_id"): lambda app, firm_b: firm_b.id,
+}
+# Routes whose ids are not firm-owned rows, with the test that covers their access rule.
+OTHER_ID_ROUTES = {
+    ("account.revoke_session", "session_id"): "test_account.py: another user's session is a 404",
+    ("bureau.firm_detail", "firm_id"): "test_bureau.py: county-scoped staff get 404 outside their county",
+    ("bureau.verify_firm", "firm_id"): "test_bureau.py: county-scoped staff get 404 outside their county",
+    ("auth.accept_invitation", "firm_id"): "test_orgs.py: the secret token must match the firm's invitation",
+    ("auth.verify_email", "token"): "test_auth.py: single-use hashed token",
+    ("auth.reset_password", "token"): "test_auth.py: single-use hashed token",
+    ("auth.accept_invitation", "token"): "test_orgs.py: the secret token must match the firm's invitation",
+    ("static", "filename"): "public static files",
+}
+
+
+def _routes_with_ids(app):
+    for rule in app.url_map.iter_rules():
+        for arg in sorted(rule.arguments):
+            yield rule, arg
+
+
+def test_every_route_with_an_id_is_classified(app):
+    unknown = [
+        f"{rule.endpoint}:{arg}"
+        for rule, arg in _routes_with_ids(app)
+        if (rule.endpoint, arg) not in TENANT_ID_FACTORIES and (rule.endpoint, arg) not in OTHER_ID_ROUTES
+    ]
+    assert unknown == [], "add these routes to the cross-tenant matrix"
+
+
+@pytest.mark.parametrize("endpoint_arg", sorted(TENANT_ID_FACTORIES), ids=lambda e: f"{e[0]}:{e[1]}")
+def test_firm_a_gets_404_for_firm_b_ids_on_every_method(app, client, firm_a, firm_b, endpoint_arg):
+    endpoint, arg = endpoint_arg
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    target = TENANT_ID_FACTORIES[endpoint_arg](app, firm_b)
+    client.login(firm_a.owner_email)
+    url = rule.build({arg: target})[1]
+    for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+        if method == "GET":
+            response = client.get(url)
+        else:
+            response = client.post(url, {"role": "member"})
+        assert response.status_code == 404, f"{method} {url} -> {response.status_code}"
+    # and nothing of firm B changed
+    with app_session(app, firm_b.id) as s:
+        roles = s.scalars(select(Membership.role)).all()
+        assert roles == ["owner"]
+        assert all(inv.revoked_at is None for inv in s.scalars(select(Invitation)))
