@@ -21,7 +21,6 @@ from saas.models import EmailMessage, User, utcnow
 log = logging.getLogger(__name__)
 
 
-
 def N_(message: str) -> str:  # noqa: N802 - the conventional name of the extraction marker
     """Mark ``message`` for extraction; it is translated later, in the recipient's language."""
     return message

@@ -70,7 +70,11 @@ def _touches_tenant_model(state: ORMExecuteState) -> bool:
     # all_mappers misses entities that appear only in select_from() or a subquery, e.g. count(*) queries.
     tenant_tables = _tenant_table_names()
     found = find_tables(
-        state.statement, check_columns=True, include_aliases=True, include_joins=True, include_selects=True,
+        state.statement,
+        check_columns=True,
+        include_aliases=True,
+        include_joins=True,
+        include_selects=True,
         include_crud=True,
     )
     return any(isinstance(t, Table) and t.name in tenant_tables for t in found)

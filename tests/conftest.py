@@ -110,8 +110,8 @@ def _transaction(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
         return
     flask_app: Flask = request.getfixturevalue("app")
-    assert db.engine is not None
-    connection = db.engine.connect()
+    engine = flask_app.extensions["database"][0]
+    connection = engine.connect()
     outer = connection.begin()
     db.bind_to_connection(connection)
     with flask_app.app_context():
@@ -242,7 +242,11 @@ def create_user(app: Flask):  # type: ignore[no-untyped-def]
         n = next(_counter)
         with app_session(app) as s:
             user = _create_user(
-                s, email=email or f"{kind}{n}@example.example", name=f"{kind} {n}", password=PASSWORD, kind=kind,
+                s,
+                email=email or f"{kind}{n}@example.example",
+                name=f"{kind} {n}",
+                password=PASSWORD,
+                kind=kind,
                 county=county,
             )
             user.email_verified_at = utcnow()
@@ -272,3 +276,116 @@ def totp_code(secret: str, offset_steps: int = 0) -> str:
     import pyotp
 
     return pyotp.TOTP(secret).at(time.time() + 30 * offset_steps)
+
+
+# --- Live server and browser ----------------------------------------------------------------------------------
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    urls: DatabaseUrls
+
+    def flask(self, *args: str) -> str:
+        """Run a ``flask`` CLI command against the live server's database and return its output."""
+        import subprocess
+        import sys
+
+        result = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+            cwd=ROOT,
+            env=_live_env(self.urls),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        return result.stdout
+
+
+def _live_env(urls: DatabaseUrls) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        APP_ENV="development",
+        DATABASE_URL=urls.app,
+        MIGRATIONS_DATABASE_URL=urls.owner,
+        RATELIMIT_STORAGE="memory",
+        ARGON2_TIME_COST="1",
+        ARGON2_MEMORY_COST="8192",
+        ARGON2_PARALLELISM="1",
+    )
+    return env
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[LiveServer]:
+    """Run the real app in its own process (``flask run``) on a fresh, migrated database."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    urls = fresh_database("jx_test_live")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--port", str(port), "--no-reload"],
+        cwd=ROOT,
+        env=_live_env(urls),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while True:
+        try:
+            urllib.request.urlopen(url + "/healthz", timeout=1).close()
+            break
+        except OSError:
+            if time.time() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError("the live server did not start") from None
+            time.sleep(0.2)
+    try:
+        yield LiveServer(url, urls)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (no downloaded browser)."""
+    if not Path(CHROMIUM).exists():
+        service_missing(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"],
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.fixture()
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    tab = context.new_page()
+    tab.set_default_timeout(15000)
+    yield tab
+    context.close()
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Save a full-page screenshot under test-artifacts/ and return its path."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}-{BACKEND}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

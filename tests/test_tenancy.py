@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from saas.extensions import db
-from saas.models import Base, Invitation, Membership, TenantScoped, tenant_models, utcnow
+from saas.models import Base, Invitation, Membership, tenant_models, utcnow
 from saas.tenancy import CrossTenantWrite, TenantContextMissing, get_in_tenant_or_404, set_tenant
 from tests.conftest import app_session
 
@@ -92,7 +92,9 @@ def test_flush_stamps_tenant_and_refuses_cross_tenant_writes(app, firm_a, firm_b
         db.session.flush()
         assert invitation.firm_id == firm_a.id
         db.session.add(
-            Invitation(firm_id=firm_b.id, email="y@example.com", role="member", token_hash="b" * 64, expires_at=utcnow())
+            Invitation(
+                firm_id=firm_b.id, email="y@example.com", role="member", token_hash="b" * 64, expires_at=utcnow()
+            )
         )
         with pytest.raises(CrossTenantWrite):
             db.session.flush()
@@ -107,11 +109,15 @@ def test_flush_stamps_tenant_and_refuses_cross_tenant_writes(app, firm_a, firm_b
 
 # --- Cross-tenant route matrix ----------------------------------------------------------------------------------
 
+
 # Every URL argument that names a firm-owned row, and how to make such a row in firm B.
 def _b_invitation(app, firm_b):
     with app_session(app, firm_b.id) as s:
         inv = Invitation(
-            firm_id=firm_b.id, email="colleague@b.example", role="member", token_hash=uuid.uuid4().hex * 2,
+            firm_id=firm_b.id,
+            email="colleague@b.example",
+            role="member",
+            token_hash=uuid.uuid4().hex * 2,
             expires_at=utcnow() + timedelta(days=1),
         )
         s.add(inv)

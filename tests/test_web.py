@@ -12,9 +12,17 @@ from saas import create_app
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 # GET routes that also accept POST are form pages: GET renders, POST acts (checked below to change nothing on GET).
 FORM_PAGES = {
-    "auth.login", "auth.two_factor", "auth.two_factor_setup", "auth.register", "auth.register_buyer",
-    "auth.verify_email", "auth.forgot_password", "auth.reset_password", "auth.accept_invitation",
-    "orgs.profile", "account.two_factor",
+    "auth.login",
+    "auth.two_factor",
+    "auth.two_factor_setup",
+    "auth.register",
+    "auth.register_buyer",
+    "auth.verify_email",
+    "auth.forgot_password",
+    "auth.reset_password",
+    "auth.accept_invitation",
+    "orgs.profile",
+    "account.two_factor",
 }
 
 
@@ -58,7 +66,9 @@ def test_get_form_pages_leave_the_database_unchanged(app, client):
 
     def counts():
         with app_session(app) as s:
-            return [s.scalar(select(func.count()).select_from(m)) for m in (User, UserSession, EmailMessage, AuditEvent)]
+            return [
+                s.scalar(select(func.count()).select_from(m)) for m in (User, UserSession, EmailMessage, AuditEvent)
+            ]
 
     before = counts()
     for rule in _rules(app, "GET"):
