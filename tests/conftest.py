@@ -99,8 +99,27 @@ def database_urls() -> DatabaseUrls:
 
 
 @pytest.fixture(scope="session")
-def app(database_urls: DatabaseUrls) -> Flask:
-    return create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=database_urls.app)
+def app(database_urls: DatabaseUrls) -> Iterator[Flask]:
+    flask_app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=database_urls.app)
+    yield flask_app
+    flask_app.extensions["database"][0].dispose()
+
+
+@pytest.fixture()
+def make_app(database_urls: DatabaseUrls, app: Flask) -> Iterator[Any]:
+    """Return a factory for extra apps (other configs) on the test database; their engines are disposed after."""
+    made: list[Flask] = []
+
+    def _make(config_class: type = TestingConfig, **overrides: Any) -> Flask:
+        overrides.setdefault("SQLALCHEMY_DATABASE_URI", database_urls.app)
+        other = create_app(config_class, **overrides)
+        made.append(other)
+        return other
+
+    yield _make
+    for other in made:
+        other.extensions["database"][0].dispose()
+    limiter.init_app(app)  # the limiter is process-wide: hand it back to the session app
 
 
 @pytest.fixture(autouse=True)

@@ -6,9 +6,6 @@ import os
 
 import pytest
 
-from config import TestingConfig
-from saas import create_app
-from saas.extensions import limiter
 from tests.conftest import Client, service_missing
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -30,33 +27,15 @@ def redis_client():
 
 
 @pytest.mark.redis
-def test_login_limit_is_counted_in_redis(redis_client, database_urls, app):
-    redis_app = create_app(
-        TestingConfig,
-        SQLALCHEMY_DATABASE_URI=database_urls.app,
-        RATELIMIT_STORAGE="auto",
-        REDIS_URL=REDIS_URL,
-        RATELIMIT_LOGIN_PER_ACCOUNT="3 per minute",
-    )
+def test_login_limit_is_counted_in_redis(redis_client, make_app):
+    redis_app = make_app(RATELIMIT_STORAGE="auto", REDIS_URL=REDIS_URL, RATELIMIT_LOGIN_PER_ACCOUNT="3 per minute")
     assert redis_app.config["RATELIMIT_STORAGE_URI"] == REDIS_URL
-    try:
-        client = Client(redis_app.test_client())
-        statuses = [client.login("someone@example.com", "wrong password").status_code for _ in range(4)]
-        assert statuses == [200, 200, 200, 429]
-        assert any(b"account:someone@example.com" in key for key in redis_client.keys("*"))
-    finally:
-        with app.app_context():
-            limiter.init_app(app)  # give the shared limiter back to the session app (memory storage)
+    client = Client(redis_app.test_client())
+    statuses = [client.login("someone@example.com", "wrong password").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    assert any(b"account:someone@example.com" in key for key in redis_client.keys("*"))
 
 
-def test_falls_back_to_memory_when_redis_is_absent(database_urls, app):
-    other = create_app(
-        TestingConfig,
-        SQLALCHEMY_DATABASE_URI=database_urls.app,
-        RATELIMIT_STORAGE="auto",
-        REDIS_URL="redis://127.0.0.1:1/0",
-    )
-    try:
-        assert other.config["RATELIMIT_STORAGE_URI"] == "memory://"
-    finally:
-        limiter.init_app(app)
+def test_falls_back_to_memory_when_redis_is_absent(make_app):
+    other = make_app(RATELIMIT_STORAGE="auto", REDIS_URL="redis://127.0.0.1:1/0")
+    assert other.config["RATELIMIT_STORAGE_URI"] == "memory://"

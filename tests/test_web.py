@@ -99,14 +99,14 @@ def test_production_refuses_to_start_without_secrets(monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.delenv("DATABASE_URL", raising=False)
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        create_app(ProductionConfig)
+        create_app(ProductionConfig)  # refuses before any engine exists
 
 
-def test_production_cookies_are_secure_httponly_samesite(monkeypatch, database_urls):
+def test_production_cookies_are_secure_httponly_samesite(monkeypatch, database_urls, make_app):
     monkeypatch.setenv("SECRET_KEY", "x" * 32)
     monkeypatch.setenv("DATABASE_URL", database_urls.app)
     monkeypatch.setenv("RATELIMIT_STORAGE", "memory")
-    prod = create_app(ProductionConfig, RATELIMIT_STORAGE="memory")
+    prod = make_app(ProductionConfig, RATELIMIT_STORAGE="memory")
     response = prod.test_client().get("/auth/login", base_url="https://jx.example")
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("__Host-session=")
@@ -120,10 +120,8 @@ def test_not_found_page_is_localised(client):
     assert "页面不存在" in response.get_data(as_text=True) or "未找到" in response.get_data(as_text=True)
 
 
-def test_server_error_page_shows_no_traceback(database_urls):
-    from config import TestingConfig
-
-    other = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=database_urls.app, PROPAGATE_TEST_ERRORS=False)
+def test_server_error_page_shows_no_traceback(make_app):
+    other = make_app(PROPAGATE_TEST_ERRORS=False)
 
     @other.get("/__boom")
     def _boom():  # pragma: no cover - body raises
