@@ -44,3 +44,20 @@ def test_sign_out_other_sessions(make_client, firm_a):
     laptop.post("/account/sessions/revoke-others")
     assert laptop.get("/firm/").status_code == 200
     assert phone.get("/firm/").status_code == 302
+
+
+def test_idle_and_absolute_timeouts_end_a_session(app, client, firm_a):
+    from datetime import timedelta
+
+    client.login(firm_a.owner_email)
+    assert client.get("/firm/").status_code == 200
+    with app_session(app) as s:
+        row = s.scalar(select(UserSession).where(UserSession.user_id == firm_a.owner_id))
+        row.last_seen_at -= app.config["SESSION_IDLE_TIMEOUT"] + timedelta(minutes=1)
+    assert client.get("/firm/").status_code == 302
+    client.login(firm_a.owner_email)
+    with app_session(app) as s:
+        newest = select(UserSession).where(UserSession.user_id == firm_a.owner_id)
+        row = s.scalars(newest.order_by(UserSession.created_at.desc())).first()
+        row.created_at -= app.config["SESSION_ABSOLUTE_TIMEOUT"] + timedelta(minutes=1)
+    assert client.get("/firm/").status_code == 302

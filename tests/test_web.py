@@ -145,3 +145,10 @@ def test_buyer_gets_403_on_firm_and_bureau_pages(client, create_user):
     client.login(buyer["email"])
     assert client.get("/firm/").status_code == 403
     assert client.get("/bureau/").status_code == 403
+
+
+def test_user_text_is_escaped(app, client, create_firm):
+    firm = create_firm(name='<script>alert("x")</script>丝绸')
+    client.login(firm.owner_email)
+    html = client.get("/firm/").get_data(as_text=True)
+    assert "<script>alert" not in html and "&lt;script&gt;alert" in html
