@@ -22,6 +22,7 @@ def create_app(config_class: type[Config] | None = None, **overrides: object) ->
     if app.config.get("TRUST_PROXY"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     register_extensions(app)
     register_blueprints(app)
     register_request_hooks(app)
