@@ -85,6 +85,10 @@ class Config:
     MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "noreply@jx-informatization.local")
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
+    EVIDENCE_DIR = _env("EVIDENCE_DIR", str(INSTANCE_DIR / "evidence"))
+    EVIDENCE_MAX_BYTES = _env_int("EVIDENCE_MAX_MB", 10) * 1024 * 1024
+    EVIDENCE_MAX_PIXELS = 40_000_000
+
     HSTS_SECONDS = 31536000
     PAGE_SIZE = 20
 
@@ -107,6 +111,7 @@ class TestingConfig(Config):
     ARGON2_MEMORY_COST = 8192
     ARGON2_PARALLELISM = 1
     SERVER_NAME = None
+    EVIDENCE_DIR = str(INSTANCE_DIR / "test-evidence")
 
 
 class ProductionConfig(Config):

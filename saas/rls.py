@@ -88,3 +88,34 @@ def disable_tenant_rls(table: str, extra_read: bool = False) -> None:
     op.execute(f"DROP POLICY IF EXISTS tenant_isolation ON {table}")
     op.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
     op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
+
+
+def create_staff_scope_function() -> None:
+    """Create ``app_staff_sees(firm_id)``: true when the transaction's staff scope (``app.staff_scope``) covers it.
+
+    The scope is '' for non-staff (nothing), '*' for city-wide staff and admins, or a county code.
+    """
+    op.execute(
+        "CREATE OR REPLACE FUNCTION app_staff_sees(fid uuid) RETURNS boolean LANGUAGE sql STABLE AS $$ "
+        "SELECT CASE COALESCE(current_setting('app.staff_scope', true), '') "
+        "WHEN '' THEN false WHEN '*' THEN true "
+        "ELSE EXISTS (SELECT 1 FROM firms f WHERE f.id = fid "
+        "AND f.county = current_setting('app.staff_scope', true)) END $$"
+    )
+
+
+def drop_staff_scope_function() -> None:
+    """Drop ``app_staff_sees``."""
+    op.execute("DROP FUNCTION IF EXISTS app_staff_sees(uuid)")
+
+
+def enable_staff_read(table: str, condition: str = "true") -> None:
+    """Let bureau staff read the rows of firms in their scope (and matching ``condition``); never write."""
+    op.execute(
+        f"CREATE POLICY {table}_staff_read ON {table} FOR SELECT USING (app_staff_sees(firm_id) AND ({condition}))"
+    )
+
+
+def disable_staff_read(table: str) -> None:
+    """Drop the staff read policy of ``table``."""
+    op.execute(f"DROP POLICY IF EXISTS {table}_staff_read ON {table}")

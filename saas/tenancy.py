@@ -26,6 +26,7 @@ T = TypeVar("T", bound=TenantScoped)
 
 TENANT_KEY = "firm_id"
 USER_KEY = "user_id"
+STAFF_SCOPE_KEY = "staff_scope"
 
 
 class TenantContextMissing(RuntimeError):
@@ -123,9 +124,23 @@ def _apply_db_context(session: Session, connection: Any) -> None:
     firm_id = session.info.get(TENANT_KEY)
     user_id = session.info.get(USER_KEY)
     connection.execute(
-        text("SELECT set_config('app.current_firm', :f, true), set_config('app.current_user', :u, true)"),
-        {"f": str(firm_id) if firm_id else "", "u": str(user_id) if user_id else ""},
+        text(
+            "SELECT set_config('app.current_firm', :f, true), set_config('app.current_user', :u, true), "
+            "set_config('app.staff_scope', :s, true)"
+        ),
+        {
+            "f": str(firm_id) if firm_id else "",
+            "u": str(user_id) if user_id else "",
+            "s": session.info.get(STAFF_SCOPE_KEY) or "",
+        },
     )
+
+
+def set_staff_scope(session: Session, scope: str | None) -> None:
+    """Record bureau staff's scope ('*' for the city, a county code, None for none) for RLS staff-read policies."""
+    session.info[STAFF_SCOPE_KEY] = scope
+    if session.in_transaction():
+        _apply_db_context(session, session.connection())
 
 
 def tenant_select(model: type[T]) -> Select[tuple[T]]:

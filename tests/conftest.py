@@ -408,3 +408,77 @@ def screenshot(page: Any, name: str) -> Path:
     path = ARTIFACTS / f"{name}-{BACKEND}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# --- Assessments ----------------------------------------------------------------------------------------------
+
+
+def best_answer_fields(question: Any, high: bool = True) -> dict[str, Any]:
+    """Return wizard form fields answering ``question`` at its best (or worst) level."""
+    key = f"q-{question.id}"
+    kind = question.type
+    if kind == "single":
+        options = sorted(question.options, key=lambda o: o.value)
+        return {key: (options[-1] if high else options[0]).id}
+    if kind == "requirement":
+        return {key: "fully" if high else "none"}
+    if kind == "multi":
+        if high:
+            return {key: [o.id for o in question.options if not o.exclusive]}
+        exclusive = [o.id for o in question.options if o.exclusive]
+        return {key: exclusive[:1] or [question.options[0].id]}
+    states = {"adoption": ("5", "0"), "tri_state": ("yes", "no"), "in_use_planned": ("in_use", "none")}
+    if kind in states:
+        return {f"{key}-{r.id}": states[kind][0 if high else 1] for r in question.rows}
+    if kind == "kpi":
+        xs = [x for x, _y in question.anchors]
+        return {key: str(xs[-1] if high else xs[0])}
+    up = question.direction != "lower_better"
+    low, top = question.value_range or (0, 1000)
+    baseline = low + (top - low) / 2 or 100
+    current = baseline * (1.3 if high == up else 0.7)
+    return {f"{key}-baseline": str(baseline), f"{key}-current": str(min(top, max(low, current)))}
+
+
+def answer_questions(client: Client, assessment_id: Any, questions: list[Any], high: bool = True) -> None:
+    """Autosave an answer to each question through the real endpoint, as the wizard's script does."""
+    token = client.csrf_token()
+    for q in questions:
+        data = {"csrf_token": token, "question_id": q.id, **best_answer_fields(q, high)}
+        response = client.raw.post(f"/assessments/{assessment_id}/answer", data=data)
+        assert response.status_code == 200, (q.id, response.get_json())
+
+
+@pytest.fixture()
+def start_assessment(app: Flask):  # type: ignore[no-untyped-def]
+    """Return a callable that starts an assessment for a firm through the real service; gives (id, questions)."""
+    import scoring
+    from saas.assessments import services
+    from saas.models import Firm, User, utcnow
+
+    def _start(firm: FirmHandle) -> tuple[uuid.UUID, list[Any]]:
+        with app_session(app, firm.id) as s:
+            f, user = s.get(Firm, firm.id), s.get(User, firm.owner_id)
+            assessment = services.start_assessment(s, f, user, utcnow().date())
+            instrument = services.engine_instrument(assessment.instrument_version)
+            questions = [q for d in scoring.questions_for(instrument, assessment.industry) for q in d.questions]
+            return assessment.id, questions
+
+    return _start
+
+
+@pytest.fixture()
+def submitted_assessment(app: Flask, make_client, start_assessment):  # type: ignore[no-untyped-def]
+    """Return a callable that answers every question through the endpoints and submits; gives the id."""
+
+    def _submit(firm: FirmHandle, high: bool = True) -> uuid.UUID:
+        assessment_id, questions = start_assessment(firm)
+        client = make_client()
+        client.login(firm.owner_email)
+        answer_questions(client, assessment_id, questions, high)
+        response = client.post(f"/assessments/{assessment_id}/submit")
+        assert response.status_code == 302 and response.headers["Location"].endswith("/results"), response.status_code
+        client.logout()
+        return assessment_id
+
+    return _submit

@@ -23,6 +23,8 @@ FORM_PAGES = {
     "auth.accept_invitation",
     "orgs.profile",
     "account.two_factor",
+    "assessments.step",
+    "assessments.review",
 }
 
 
@@ -30,7 +32,7 @@ def _build(rule):
     values = {}
     for arg in rule.arguments:
         converter = rule._converters[arg].__class__.__name__
-        values[arg] = uuid.uuid4() if converter == "UUIDConverter" else "x"
+        values[arg] = {"UUIDConverter": uuid.uuid4(), "IntegerConverter": 1}.get(converter, "x")
     return rule.build(values)[1]
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from saas.extensions import db
 from saas.models import Firm, Membership, User, UserSession, utcnow
-from saas.tenancy import set_tenant
+from saas.tenancy import set_staff_scope, set_tenant
 
 TOUCH_EVERY = timedelta(minutes=1)
 
@@ -76,6 +76,7 @@ def load_request_user() -> None:
     """``before_app_request``: resolve the user from the session cookie, then the active firm (the tenant)."""
     g.user = g.user_session = g.tenant = g.membership = None
     set_tenant(db.session, None)
+    set_staff_scope(db.session, None)
     token = session.get("sid")
     if not token:
         return
@@ -96,6 +97,8 @@ def load_request_user() -> None:
         db.session.commit()
     g.user, g.user_session = row.user, row
     set_tenant(db.session, None, row.user.id)
+    if row.user.is_staff:
+        set_staff_scope(db.session, staff_scope(row.user))
     if row.user.kind == "firm":
         _load_tenant(row.user)
 
@@ -126,3 +129,8 @@ def _load_tenant(user: User) -> None:
 def switch_firm(firm: Firm) -> None:
     """Remember ``firm`` as the active tenant for this session."""
     session["firm_id"] = str(firm.id)
+
+
+def staff_scope(user: User) -> str:
+    """Return the RLS staff scope of a staff user: '*' for city-wide staff and admins, else the county code."""
+    return "*" if user.kind == "admin" or user.staff_county is None else user.staff_county

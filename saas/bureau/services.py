@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from saas.audit import record_event
-from saas.models import AuditEvent, Firm, User, utcnow
+from saas.models import Assessment, AuditEvent, Firm, ScoreSnapshot, User, utcnow
 from saas.security import in_staff_scope
 
 
@@ -75,3 +75,38 @@ def firm_audit_trail(dbs: Session, firm: Firm, limit: int = 50) -> list[AuditEve
     """Return the latest audit events about ``firm``."""
     stmt = select(AuditEvent).where(AuditEvent.subject_firm_id == firm.id).order_by(AuditEvent.at.desc()).limit(limit)
     return list(dbs.scalars(stmt))
+
+
+def page_of_assessments(
+    dbs: Session, staff: User, status: str | None, page: int, per_page: int
+) -> tuple[list[tuple[Assessment, Firm, ScoreSnapshot | None]], int]:
+    """Return one page of submitted or verified assessments in the staff scope, with firm and latest score.
+
+    A deliberate cross-tenant read (``all_tenants``); on PostgreSQL the staff-read policies enforce the same scope.
+    """
+    stmt = (
+        select(Assessment, Firm)
+        .join(Firm, Firm.id == Assessment.firm_id)
+        .where(Assessment.status != "draft")
+        .execution_options(all_tenants=True)
+    )
+    if staff.kind != "admin" and staff.staff_county is not None:
+        stmt = stmt.where(Firm.county == staff.staff_county)
+    if status in ("submitted", "verified"):
+        stmt = stmt.where(Assessment.status == status)
+    total = dbs.scalar(select(func.count()).select_from(stmt.subquery()).execution_options(all_tenants=True)) or 0
+    rows = dbs.execute(
+        stmt.order_by(Assessment.submitted_at.desc(), Assessment.id).offset((page - 1) * per_page).limit(per_page)
+    ).all()
+    ids = [a.id for a, _f in rows]
+    snaps: dict[uuid.UUID, ScoreSnapshot] = {}
+    if ids:
+        snap_stmt = (
+            select(ScoreSnapshot)
+            .where(ScoreSnapshot.assessment_id.in_(ids))
+            .order_by(ScoreSnapshot.created_at)
+            .execution_options(all_tenants=True)
+        )
+        for snap in dbs.scalars(snap_stmt):
+            snaps[snap.assessment_id] = snap
+    return [(a, f, snaps.get(a.id)) for a, f in rows], total

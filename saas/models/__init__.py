@@ -1,11 +1,27 @@
 """Every model, re-exported so that one ``Base.metadata`` holds the whole schema."""
 
+from saas.models.assessment import (
+    ASSESSMENT_STATUSES,
+    Assessment,
+    AssessmentAnswer,
+    AssessorOverride,
+    Evidence,
+    InstrumentVersion,
+    ScoreSnapshot,
+)
 from saas.models.base import Base, TenantScoped, utcnow
 from saas.models.firm import FIRM_ROLES, Firm, Invitation, Membership
 from saas.models.ops import AuditEvent, EmailMessage
 from saas.models.user import USER_KINDS, AuthToken, User, UserSession
 
 __all__ = [
+    "ASSESSMENT_STATUSES",
+    "Assessment",
+    "AssessmentAnswer",
+    "AssessorOverride",
+    "Evidence",
+    "InstrumentVersion",
+    "ScoreSnapshot",
     "FIRM_ROLES",
     "USER_KINDS",
     "AuditEvent",

@@ -1,8 +1,7 @@
-"""Hand-computed engine cases on a toy instrument built here; every expected number is worked in a comment."""
+"""Hand-computed engine cases on the toy instrument of conftest.py; every expected number is worked in a comment."""
 
 from __future__ import annotations
 
-import copy
 from datetime import date
 
 import pytest
@@ -21,180 +20,9 @@ from scoring import (
 )
 
 
-def _t(zh: str, en: str | None = None) -> dict[str, str]:
-    return {"zh": zh, "en": en or zh}
-
-
-def _opt(oid: str, value: float, tier: int | None = None, **extra: object) -> dict[str, object]:
-    opt: dict[str, object] = {"id": oid, "value": value, "label": _t(oid)}
-    if tier is not None:
-        opt.update(cost_tier=tier, advice=_t(f"做{oid}", f"do {oid}"))
-    return {**opt, **extra}
-
-
-def _row(rid: str, tier: int = 1) -> dict[str, object]:
-    return {"id": rid, "label": _t(rid), "cost_tier": tier, "advice": _t(f"改进{rid}", f"improve {rid}")}
-
-
-def toy() -> dict[str, object]:
-    """Return a toy instrument: dims ops (60) and sales (40), outcome dim results, a 3-level staircase."""
-    evidence = {"kinds": ["doc"]}
-    return {
-        "format": 1,
-        "id": "toy",
-        "version": "0.1.0",
-        "title": _t("玩具", "Toy"),
-        "parameters": {
-            "scales": {
-                "adoption": [0, 0.1, 0.25, 0.5, 0.75, 1],
-                "tri_state": {"no": 0, "partly": 0.5, "yes": 1},
-                "in_use_planned": {"none": 0, "planned": 0.25, "in_use": 1, "both": 1},
-                "requirement": {"none": 0, "partly": 0.5, "mostly": 0.8, "fully": 1},
-            },
-            "outcome_curve": {"anchors": [[0, 0.3], [10, 0.6], [20, 1]], "below": 0},
-            "composite": {"maturity": 0.85, "outcome": 0.15},
-            "bands": {"cutpoints": [20, 40, 60, 80], "labels": [_t(f"b{i}") for i in range(5)]},
-            "levels": {
-                "names": [_t(f"L{i}") for i in range(4)],
-                "staircase": [[60], [75, 60], [85, 75, 60]],
-                "overall_cap_above_min": 1,
-                "empty_level_passes": False,
-            },
-            "na": {"insufficient_share": 0.3, "policy": "renormalise"},
-            "confidence": {"default": 3, "max": 5, "low_below": 60},
-            "evidence": {"cap": 0.5, "required_from_level": 3},
-            "trust_gap": {"flag_above": 10},
-            "cost_tiers": [{"tier": n, "cost": n, "label": _t(f"tier{n}")} for n in (1, 2, 3)],
-            "advice": {"max_items": 5},
-            "priority": {
-                "weights": {"kpi": 0.35, "cost": 0.25, "gap_bic": 0.2, "gap_next": 0.1, "ease": 0.1},
-                "rank_weights": [0.5, 0.3, 0.2],
-                "band_width": 20,
-                "impact_max": 3,
-                "impact_mix": {"kpi": 0.6, "cost": 0.4},
-                "quadrant_split": 0.5,
-                "top_n": 1,
-            },
-            "plausibility": {
-                "all_max_min_questions": 3,
-                "critical_gap_score": 60,
-                "critical_gap_item_below": 0.5,
-                "seconds_per_question": 8,
-            },
-            "reassessment": {"min_days": 90, "min_delta": 5, "jump_without_evidence": 20},
-            "packs": {"max_shift": 5},
-        },
-        "evidence_kinds": {"doc": _t("文件", "document")},
-        "dimensions": [
-            {
-                "id": "ops",
-                "name": _t("运营", "Operations"),
-                "role": "maturity",
-                "weight": 60,
-                "indicators": [
-                    {
-                        "id": "ops.a",
-                        "name": _t("甲"),
-                        "weight": 2,
-                        "questions": [
-                            {"id": "q_single", "type": "single", "text": _t("单选"), "weight": 1, "level": 1,
-                             "critical": True, "evidence": evidence,
-                             "options": [_opt("none", 0), _opt("basic", 0.5, 1), _opt("full", 1, 2)]},
-                            {"id": "q_multi", "type": "multi", "text": _t("多选"), "weight": 1, "level": 2,
-                             "options": [_opt("a", 0.5, 1), _opt("b", 0.5, 1), _opt("c", 1, 2),
-                                         _opt("none", 0, exclusive=True)]},
-                        ],
-                    },
-                    {
-                        "id": "ops.b",
-                        "name": _t("乙"),
-                        "weight": 1,
-                        "questions": [
-                            {"id": "q_kpi", "type": "kpi", "text": _t("指标"), "weight": 2, "level": 2, "unit": "%",
-                             "range": [0, 100], "anchors": [[0, 0], [20, 0.25], [50, 0.5], [80, 0.8], [95, 1]],
-                             "cost_tier": 2, "advice": _t("提高指标", "raise the KPI")},
-                            {"id": "q_req", "type": "requirement", "text": _t("要求"), "weight": 1, "level": 3,
-                             "na_allowed": True, "evidence": evidence, "cost_tier": 3, "advice": _t("满足", "meet it")},
-                        ],
-                    },
-                ],
-            },
-            {
-                "id": "sales",
-                "name": _t("销售", "Sales"),
-                "role": "maturity",
-                "weight": 40,
-                "indicators": [
-                    {
-                        "id": "sales.a",
-                        "name": _t("丙"),
-                        "weight": 1,
-                        "questions": [
-                            {"id": "q_adopt", "type": "adoption", "text": _t("采用"), "weight": 1, "level": 1,
-                             "rows": [_row("r1"), _row("r2")]},
-                            {"id": "q_tri", "type": "tri_state", "text": _t("三态"), "weight": 1, "level": 2,
-                             "rows": [_row("x"), _row("y")]},
-                            {"id": "q_iup", "type": "in_use_planned", "text": _t("在用"), "weight": 1, "level": 3,
-                             "evidence": evidence, "rows": [_row("m"), _row("n", 2)]},
-                        ],
-                    }
-                ],
-            },
-            {
-                "id": "results",
-                "name": _t("成效", "Results"),
-                "role": "outcome",
-                "weight": 100,
-                "indicators": [
-                    {
-                        "id": "results.k",
-                        "name": _t("丁"),
-                        "weight": 1,
-                        "questions": [
-                            {"id": "q_out1", "type": "kpi_delta", "direction": "higher_better", "text": _t("产出"),
-                             "weight": 1},
-                            {"id": "q_out2", "type": "kpi_delta", "direction": "lower_better", "text": _t("不良"),
-                             "weight": 1, "na_allowed": True},
-                        ],
-                    }
-                ],
-            },
-        ],
-        "packs": [
-            {
-                "id": "silk",
-                "name": _t("茧丝绸", "Silk"),
-                "reweight": {"ops": 5, "sales": -5},
-                "indicators": [
-                    {"id": "silk.x", "dimension": "ops", "name": _t("缫丝"), "weight": 1,
-                     "questions": [{"id": "q_pack", "type": "single", "text": _t("自动缫丝"), "weight": 1, "level": 1,
-                                    "options": [_opt("no", 0), _opt("yes", 1, 3)]}]}
-                ],
-            }
-        ],
-        "priority": {
-            "kpis": [
-                {"id": "k1", "name": _t("交期"), "impact": {"ops": 3, "sales": 0}},
-                {"id": "k2", "name": _t("不良率"), "impact": {"ops": 1, "sales": 2}},
-                {"id": "k3", "name": _t("能耗"), "impact": {"ops": 2, "sales": 0}},
-            ],
-            "cost_categories": [
-                {"id": "c1", "name": _t("原料"), "impact": {"ops": 2, "sales": 1}},
-                {"id": "c2", "name": _t("物流"), "impact": {"ops": 0, "sales": 3}},
-            ],
-        },
-        "plausibility": {
-            "rules": [
-                {"id": "kpi_vs_multi", "severity": "warning", "message": _t("矛盾", "contradiction"),
-                 "when": [{"question": "q_multi", "score_gte": 0.75}, {"question": "q_kpi", "value_lt": 70}]}
-            ]
-        },
-    }
-
-
 @pytest.fixture(scope="module")
-def inst():
-    return load_instrument(toy(), source="toy")
+def inst(toy_factory):
+    return load_instrument(toy_factory(), source="toy")
 
 
 def answers() -> dict[str, Answer]:
@@ -227,8 +55,17 @@ def result(inst):
 
 def test_item_scores(result):
     got = {q.question_id: q.self_score for q in result.questions}
-    want = {"q_single": 0.5, "q_multi": 0.75, "q_kpi": 0.65, "q_req": 0.8, "q_adopt": 0.75, "q_tri": 0.75,
-            "q_iup": 0.625, "q_out1": 0.8, "q_out2": 0.6}
+    want = {
+        "q_single": 0.5,
+        "q_multi": 0.75,
+        "q_kpi": 0.65,
+        "q_req": 0.8,
+        "q_adopt": 0.75,
+        "q_tri": 0.75,
+        "q_iup": 0.625,
+        "q_out1": 0.8,
+        "q_out2": 0.6,
+    }
     assert got == pytest.approx(want)
     assert result.question("q_iup").ambition == 0.5  # one of two rows planned
 
@@ -345,9 +182,11 @@ def test_industry_pack_reweights_and_adds_questions(inst):
     assert [(d.id, d.weight) for d in layout] == [("ops", 65), ("sales", 35), ("results", 100)]
     assert [q.id for q in layout[0].questions] == ["q_single", "q_multi", "q_kpi", "q_req", "q_pack"]
     result = score_assessment(inst, AssessmentInput("silk", answers() | {"q_pack": Answer("yes")}))
-    # ops indicators weights 2, 1, 1: D = 100 * (2 * .625 + .7 + 1) / 4 = 73.75; M = (65 * 73.75 + 35 * 70.83) / 100
-    assert result.self_view.dimension("ops").score == pytest.approx(73.75)
-    assert result.self_view.maturity == pytest.approx(72.7291667)
+    # silk's own q_kpi anchors: 65 -> 0.5 + (65 - 60) / (85 - 60) * 0.3 = 0.56; ops.b = (2 * .56 + .8) / 3 = 0.64
+    assert result.question("q_kpi").self_score == pytest.approx(0.56)
+    # ops indicators weights 2, 1, 1: D = 100 * (2 * .625 + .64 + 1) / 4 = 72.25; M = (65 * 72.25 + 35 * 70.83) / 100
+    assert result.self_view.dimension("ops").score == pytest.approx(72.25)
+    assert result.self_view.maturity == pytest.approx(71.7541667)
     with pytest.raises(InvalidAnswer, match="does not apply"):
         score_assessment(inst, AssessmentInput("other", answers() | {"q_pack": Answer("yes")}))
 
@@ -447,8 +286,8 @@ def test_jump_without_new_evidence_is_flagged(inst):
     assert [f.code for f in flags] == ["jump_without_evidence"]
 
 
-def test_withhold_policy_blanks_m_and_level():
-    data = copy.deepcopy(toy())
+def test_withhold_policy_blanks_m_and_level(toy_factory):
+    data = toy_factory()
     data["parameters"]["na"]["policy"] = "withhold"  # type: ignore[index]
     inst = load_instrument(data)
     view = score_assessment(inst, AssessmentInput("other", answers() | {"q_out2": Answer(na=True)})).self_view
@@ -459,3 +298,16 @@ def test_withhold_policy_blanks_m_and_level():
     view = score_assessment(inst, AssessmentInput("other", answers() | {"q_req": Answer(na=True)})).self_view
     assert view.dimension("ops").insufficient and view.provisional
     assert view.maturity is None and view.level is None and view.composite is None
+
+
+def test_advice_ties_go_to_the_smaller_step(toy_factory):
+    data = toy_factory()
+    options = data["dimensions"][0]["indicators"][0]["questions"][0]["options"]
+    options[1].update(value=0.75, cost_tier=2)  # "basic" now ties with "full": both close the 60-point gaps at cost 2
+    inst = load_instrument(data)
+    result = score_assessment(inst, AssessmentInput("other", answers() | {"q_single": Answer("none")}))
+    ops = next(p for p in result.advice if p.dimension_id == "ops")
+    # p1 = 0 and critical q_single = 0, both 60 short: basic adds 75 points to each (useful 60 + 60), full 100 (also
+    # 60 + 60); equal useful points per cost -> the earlier, smaller step wins
+    assert [(i.question_id, i.target) for i in ops.items] == [("q_single", "basic")]
+    assert ops.reachable

@@ -1,0 +1,125 @@
+"""Turn the wizard's form fields into an engine answer value, and back into form state for rendering.
+
+Field names: ``q-<qid>`` (single, requirement, multi, kpi), ``q-<qid>-<row>`` (row questions),
+``q-<qid>-baseline`` / ``q-<qid>-current`` (kpi_delta), ``na-<qid>`` and ``conf-<qid>``. Partial row answers are
+kept as drafts; anything the engine could never accept (unknown option, bad number) is refused with a code.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+
+import scoring
+
+ROW_STATES = {
+    "adoption": ("0", "1", "2", "3", "4", "5"),
+    "tri_state": ("no", "partly", "yes"),
+    "in_use_planned": ("none", "planned", "in_use", "both"),
+}
+REQUIREMENT_STATES = ("none", "partly", "mostly", "fully")
+
+
+class AnswerRejected(ValueError):
+    """Form input that can never be a valid answer; ``code`` picks the user-facing message."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ParsedAnswer:
+    value: Any
+    na: bool
+    confidence: int | None
+
+
+def _number(raw: str | None, question: scoring.Question) -> float | None:
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        number = float(raw.strip().replace(",", "").replace("，", ""))
+    except ValueError as exc:
+        raise AnswerRejected("bad_number") from exc
+    if not math.isfinite(number):
+        raise AnswerRejected("bad_number")
+    if question.value_range is not None:
+        low, high = question.value_range
+        if not low <= number <= high:
+            raise AnswerRejected("out_of_range")
+    return number
+
+
+def parse_answer(question: scoring.Question, form: MultiDict[str, str]) -> ParsedAnswer:
+    """Read one question's fields from ``form``.
+
+    :raises AnswerRejected: ``unknown_option``, ``exclusive_mixed``, ``bad_number``, ``out_of_range``,
+        ``bad_confidence``.
+    """
+    key = f"q-{question.id}"
+    na = form.get(f"na-{question.id}") == "1"
+    conf_raw = form.get(f"conf-{question.id}")
+    confidence = None
+    if conf_raw:
+        if conf_raw not in {"1", "2", "3", "4", "5"}:
+            raise AnswerRejected("bad_confidence")
+        confidence = int(conf_raw)
+    if na:
+        return ParsedAnswer(None, True, confidence)
+    kind = question.type
+    value: Any
+    if kind == "single":
+        value = form.get(key) or None
+        if value is not None and value not in {o.id for o in question.options}:
+            raise AnswerRejected("unknown_option")
+    elif kind == "requirement":
+        value = form.get(key) or None
+        if value is not None and value not in REQUIREMENT_STATES:
+            raise AnswerRejected("unknown_option")
+    elif kind == "multi":
+        chosen = [v for v in form.getlist(key) if v]
+        ids = {o.id for o in question.options}
+        if any(v not in ids for v in chosen):
+            raise AnswerRejected("unknown_option")
+        exclusive = {o.id for o in question.options if o.exclusive}
+        if exclusive & set(chosen) and len(chosen) > 1:
+            raise AnswerRejected("exclusive_mixed")
+        value = [o.id for o in question.options if o.id in chosen] if chosen or form.get(f"{key}-touched") else None
+    elif kind in ROW_STATES:
+        value = {}
+        for row in question.rows:
+            raw = form.get(f"{key}-{row.id}")
+            if raw:
+                if raw not in ROW_STATES[kind]:
+                    raise AnswerRejected("unknown_option")
+                value[row.id] = int(raw) if kind == "adoption" else raw
+        value = value or None
+    elif kind == "kpi":
+        value = _number(form.get(key), question)
+    else:  # kpi_delta
+        baseline, current = (
+            _number(form.get(f"{key}-baseline"), question),
+            _number(form.get(f"{key}-current"), question),
+        )
+        value = None if baseline is None and current is None else {"baseline": baseline, "current": current}
+    return ParsedAnswer(value, False, confidence)
+
+
+def form_state(question: scoring.Question, value: Any) -> dict[str, Any]:
+    """Return what the template needs to pre-fill a question: chosen ids, row states or numbers."""
+    kind = question.type
+    if value is None:
+        return {}
+    if kind in ("single", "requirement"):
+        return {"chosen": {value}}
+    if kind == "multi":
+        return {"chosen": set(value)}
+    if kind in ROW_STATES:
+        return {"rows": {k: str(v) for k, v in value.items()}}
+    if kind == "kpi":
+        return {"number": value}
+    return {"baseline": value.get("baseline"), "current": value.get("current")}

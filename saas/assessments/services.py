@@ -1,0 +1,433 @@
+"""Assessment services: the adapter between firm-owned rows and the pure ``scoring`` engine.
+
+They load scoped rows, map them to the engine's frozen dataclasses, call it, and store immutable snapshots with the
+engine and instrument versions. Every function takes the tenant (firm) and the actor explicitly, flushes, and leaves
+the commit to the view.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import scoring
+from saas.audit import record_event
+from saas.models import (
+    Assessment,
+    AssessmentAnswer,
+    AssessorOverride,
+    Evidence,
+    Firm,
+    InstrumentVersion,
+    ScoreSnapshot,
+    User,
+    utcnow,
+)
+from saas.tenancy import tenant_select
+from scoring.items import canonical_value
+
+INSTRUMENTS_DIR = Path(__file__).resolve().parents[2] / "instruments"
+DEFAULT_INSTRUMENT = INSTRUMENTS_DIR / "jiaxing-v1.yaml"
+
+
+class AssessmentError(ValueError):
+    """A request the assessment rules refuse; ``code`` picks the user-facing message."""
+
+    def __init__(self, code: str, **detail: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.detail = detail
+
+
+class InstrumentChanged(RuntimeError):
+    """A published instrument version's file no longer matches the stored checksum."""
+
+
+# --- Instruments ----------------------------------------------------------------------------------------------
+
+
+def publish_instrument(dbs: Session, path: Path = DEFAULT_INSTRUMENT) -> InstrumentVersion:
+    """Store the instrument at ``path`` as a published version (idempotent); a changed published file is refused.
+
+    :raises InstrumentChanged: if the same id and version are already published with other content.
+    :raises scoring.InstrumentError: if the file is invalid.
+    """
+    data = read_instrument_data(path)
+    instrument = scoring.load_instrument(data, source=str(path))
+    existing = dbs.scalar(
+        select(InstrumentVersion).where(
+            InstrumentVersion.instrument_key == instrument.id, InstrumentVersion.version == instrument.version
+        )
+    )
+    if existing is not None:
+        if existing.checksum != instrument.checksum:
+            raise InstrumentChanged(
+                f"{instrument.id} {instrument.version} is published with checksum {existing.checksum[:12]}…; "
+                f"the file now has {instrument.checksum[:12]}…. Publish it as a new version instead."
+            )
+        return existing
+    for other in dbs.scalars(select(InstrumentVersion).where(InstrumentVersion.instrument_key == instrument.id)):
+        other.is_active = False
+    version = InstrumentVersion(
+        instrument_key=instrument.id,
+        version=instrument.version,
+        checksum=instrument.checksum,
+        title_zh=instrument.title.zh,
+        title_en=instrument.title.en,
+        content=data,
+        is_active=True,
+    )
+    dbs.add(version)
+    dbs.flush()
+    return version
+
+
+def read_instrument_data(path: Path) -> dict[str, Any]:
+    """Read an instrument file with its pack files merged in: the self-contained content a version stores."""
+    from scoring.rubric import _merge_pack_files, _read_yaml
+
+    merged, _sources = _merge_pack_files(_read_yaml(Path(path), str(path)), str(path), Path(path).parent)
+    return merged
+
+
+def active_instrument(dbs: Session) -> InstrumentVersion:
+    """Return the instrument version new assessments use, publishing the shipped one on first use."""
+    version = dbs.scalar(
+        select(InstrumentVersion).where(InstrumentVersion.is_active).order_by(InstrumentVersion.published_at.desc())
+    )
+    return version if version is not None else publish_instrument(dbs)
+
+
+_PARSED: dict[str, scoring.Instrument] = {}
+
+
+def engine_instrument(version: InstrumentVersion) -> scoring.Instrument:
+    """Return the parsed engine instrument of a stored version (parsed once per checksum and process)."""
+    instrument = _PARSED.get(version.checksum)
+    if instrument is None:
+        instrument = scoring.load_instrument(version.content, source=f"stored:{version.version}")
+        if instrument.checksum != version.checksum:
+            raise InstrumentChanged("stored instrument content does not match its checksum")
+        _PARSED[version.checksum] = instrument
+    return instrument
+
+
+def industry_pack(instrument: scoring.Instrument, firm: Firm) -> str:
+    """Return the firm's industry pack id, or "other" when the instrument has no pack for it."""
+    return firm.industry if firm.industry in scoring.industries(instrument) else "other"
+
+
+# --- Reading ----------------------------------------------------------------------------------------------------
+
+
+def list_assessments(dbs: Session, firm: Firm) -> list[Assessment]:
+    """Return the firm's assessments, newest first."""
+    stmt = tenant_select(Assessment).where(Assessment.firm_id == firm.id).order_by(Assessment.started_at.desc())
+    return list(dbs.scalars(stmt).unique())
+
+
+def answers_of(dbs: Session, firm: Firm, assessment: Assessment) -> dict[str, AssessmentAnswer]:
+    """Return the saved answers keyed by question id."""
+    stmt = tenant_select(AssessmentAnswer).where(
+        AssessmentAnswer.firm_id == firm.id, AssessmentAnswer.assessment_id == assessment.id
+    )
+    return {a.question_id: a for a in dbs.scalars(stmt)}
+
+
+def evidence_of(dbs: Session, firm: Firm, assessment: Assessment) -> dict[str, list[Evidence]]:
+    """Return the evidence files keyed by question id."""
+    stmt = (
+        tenant_select(Evidence)
+        .where(Evidence.firm_id == firm.id, Evidence.assessment_id == assessment.id)
+        .order_by(Evidence.uploaded_at)
+    )
+    grouped: dict[str, list[Evidence]] = {}
+    for ev in dbs.scalars(stmt):
+        grouped.setdefault(ev.question_id, []).append(ev)
+    return grouped
+
+
+def overrides_of(dbs: Session, firm: Firm, assessment: Assessment) -> dict[str, AssessorOverride]:
+    """Return the assessor's overrides keyed by question id."""
+    stmt = tenant_select(AssessorOverride).where(
+        AssessorOverride.firm_id == firm.id, AssessorOverride.assessment_id == assessment.id
+    )
+    return {o.question_id: o for o in dbs.scalars(stmt)}
+
+
+def latest_snapshot(dbs: Session, firm: Firm, assessment: Assessment) -> ScoreSnapshot | None:
+    """Return the newest snapshot of an assessment (verified after submitted)."""
+    stmt = (
+        tenant_select(ScoreSnapshot)
+        .where(ScoreSnapshot.firm_id == firm.id, ScoreSnapshot.assessment_id == assessment.id)
+        .order_by(ScoreSnapshot.created_at.desc())
+    )
+    return dbs.scalars(stmt).first()
+
+
+@dataclass(frozen=True)
+class Progress:
+    answered: int
+    total: int
+    missing: dict[str, list[str]]  # dimension id -> unanswered question ids
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.answered / self.total) if self.total else 0
+
+
+def is_complete(instrument: scoring.Instrument, question: scoring.Question, answer: AssessmentAnswer | None) -> bool:
+    """Return whether a saved answer is complete enough to score (N/A counts as complete)."""
+    if answer is None:
+        return False
+    if answer.na:
+        return question.na_allowed
+    try:
+        canonical_value(question, instrument.params, answer.value)
+    except scoring.InvalidAnswer:
+        return False
+    return True
+
+
+def progress(instrument: scoring.Instrument, assessment: Assessment, answers: dict[str, AssessmentAnswer]) -> Progress:
+    """Count complete answers and list what is missing, per dimension."""
+    missing: dict[str, list[str]] = {}
+    answered = total = 0
+    for dim in scoring.questions_for(instrument, assessment.industry):
+        for q in dim.questions:
+            total += 1
+            if is_complete(instrument, q, answers.get(q.id)):
+                answered += 1
+            else:
+                missing.setdefault(dim.id, []).append(q.id)
+    return Progress(answered, total, missing)
+
+
+# --- Writing ----------------------------------------------------------------------------------------------------
+
+
+def start_assessment(dbs: Session, firm: Firm, actor: User, today: Any) -> Assessment:
+    """Open a new assessment on the active instrument, or return the open draft.
+
+    :raises AssessmentError: ``too_soon`` when the last submission is less than the instrument's minimum interval ago.
+    """
+    existing = [a for a in list_assessments(dbs, firm)]
+    draft = next((a for a in existing if a.status == "draft"), None)
+    if draft is not None:
+        return draft
+    version = active_instrument(dbs)
+    instrument = engine_instrument(version)
+    submitted = [a for a in existing if a.submitted_at is not None]
+    if submitted:
+        last = max(a.submitted_at for a in submitted)
+        check = scoring.check_reassessment(instrument, last.date(), today)
+        if not check.allowed:
+            raise AssessmentError("too_soon", earliest=check.earliest, days_since=check.days_since)
+    assessment = Assessment(
+        firm_id=firm.id,
+        instrument_version_id=version.id,
+        industry=industry_pack(instrument, firm),
+        round=len(submitted),
+        created_by_id=actor.id,
+    )
+    dbs.add(assessment)
+    dbs.flush()
+    record_event(dbs, actor, "assessment.started", subject_firm_id=firm.id, round=assessment.round)
+    return assessment
+
+
+def _require_draft(assessment: Assessment) -> None:
+    if assessment.status != "draft":
+        raise AssessmentError("not_draft")
+
+
+def question_of(instrument: scoring.Instrument, assessment: Assessment, question_id: str) -> scoring.Question:
+    """Return the question ``question_id`` of this assessment's layout.
+
+    :raises AssessmentError: ``unknown_question`` when it is not part of the layout.
+    """
+    for dim in scoring.questions_for(instrument, assessment.industry):
+        for q in dim.questions:
+            if q.id == question_id:
+                return q
+    raise AssessmentError("unknown_question")
+
+
+def save_answer(
+    dbs: Session,
+    firm: Firm,
+    actor: User,
+    assessment: Assessment,
+    question: scoring.Question,
+    *,
+    value: Any,
+    na: bool,
+    confidence: int | None,
+) -> AssessmentAnswer:
+    """Save (insert or replace) the answer to one question of a draft; partial row answers are kept as drafts.
+
+    :raises AssessmentError: ``not_draft`` after submission; ``na_not_allowed``; ``bad_confidence``.
+    """
+    _require_draft(assessment)
+    if na and not question.na_allowed:
+        raise AssessmentError("na_not_allowed")
+    if confidence is not None and not 1 <= confidence <= 5:
+        raise AssessmentError("bad_confidence")
+    answers = answers_of(dbs, firm, assessment)
+    row = answers.get(question.id)
+    if row is None:
+        row = AssessmentAnswer(firm_id=firm.id, assessment_id=assessment.id, question_id=question.id)
+        dbs.add(row)
+    row.value = None if na else value
+    row.na = na
+    row.confidence = confidence
+    row.updated_at = assessment.updated_at = utcnow()
+    row.updated_by_id = actor.id
+    dbs.flush()
+    return row
+
+
+def save_profile(dbs: Session, firm: Firm, assessment: Assessment, top_kpis: list[str], cost_shares: dict[str, float]):
+    """Store the prioritisation inputs: up to three KPIs in order and the cost structure (shares summing to ≤ 1)."""
+    _require_draft(assessment)
+    assessment.profile = {"top_kpis": top_kpis[:3], "cost_shares": cost_shares}
+    assessment.updated_at = utcnow()
+
+
+def engine_input(
+    assessment: Assessment,
+    answers: dict[str, AssessmentAnswer],
+    evidence: dict[str, list[Evidence]],
+    overrides: dict[str, AssessorOverride] | None = None,
+) -> scoring.AssessmentInput:
+    """Map stored rows to the engine's input (only complete answers; the caller checks completeness)."""
+    profile = assessment.profile or {}
+    return scoring.AssessmentInput(
+        industry=assessment.industry,
+        answers={
+            qid: scoring.Answer(
+                value=None if a.na else a.value, na=a.na, confidence=a.confidence, has_evidence=bool(evidence.get(qid))
+            )
+            for qid, a in answers.items()
+        },
+        overrides={
+            qid: scoring.Override(status=o.status, value=o.value, na=o.na) for qid, o in (overrides or {}).items()
+        },
+        profile=scoring.Profile(
+            top_kpis=tuple(profile.get("top_kpis", ())), cost_shares=dict(profile.get("cost_shares", {}))
+        )
+        if profile
+        else None,
+        duration_seconds=(assessment.updated_at - assessment.started_at).total_seconds(),
+    )
+
+
+def headline_view(result: scoring.ScoreResult, kind: str) -> scoring.ViewResult:
+    """Return the view a snapshot headlines: the verified view once verified, else the self-assessment."""
+    return result.verified_view if kind == "verified" and result.verified_view is not None else result.self_view
+
+
+def _snapshot(
+    dbs: Session, firm: Firm, assessment: Assessment, kind: str, result: scoring.ScoreResult
+) -> ScoreSnapshot:
+    view = headline_view(result, kind)
+    snap = ScoreSnapshot(
+        firm_id=firm.id,
+        assessment_id=assessment.id,
+        kind=kind,
+        engine_version=result.engine_version,
+        instrument_version_id=assessment.instrument_version_id,
+        instrument_checksum=result.instrument_checksum,
+        result=result.to_dict(),
+        composite=view.composite,
+        maturity=view.maturity,
+        level=view.level,
+        band=view.band,
+    )
+    dbs.add(snap)
+    dbs.flush()
+    return snap
+
+
+def submit_assessment(dbs: Session, firm: Firm, actor: User, assessment: Assessment) -> ScoreSnapshot:
+    """Score a complete draft and freeze the result in an immutable snapshot.
+
+    :raises AssessmentError: ``not_draft``; ``incomplete`` (with the missing question ids).
+    """
+    _require_draft(assessment)
+    instrument = engine_instrument(assessment.instrument_version)
+    answers = answers_of(dbs, firm, assessment)
+    prog = progress(instrument, assessment, answers)
+    if prog.missing:
+        raise AssessmentError("incomplete", missing=prog.missing)
+    result = scoring.score_assessment(instrument, engine_input(assessment, answers, evidence_of(dbs, firm, assessment)))
+    assessment.status = "submitted"
+    assessment.submitted_at = utcnow()
+    snap = _snapshot(dbs, firm, assessment, "submitted", result)
+    record_event(dbs, actor, "assessment.submitted", subject_firm_id=firm.id, composite=snap.composite)
+    return snap
+
+
+def stored_result(snapshot: ScoreSnapshot) -> scoring.ScoreResult:
+    """Rebuild the engine result stored in a snapshot."""
+    return scoring.ScoreResult.from_dict(snapshot.result)
+
+
+def save_override(
+    dbs: Session,
+    firm: Firm,
+    assessor: User,
+    assessment: Assessment,
+    question: scoring.Question,
+    *,
+    status: str,
+    value: Any,
+    na: bool,
+    note: str | None,
+) -> AssessorOverride:
+    """Record an assessor's on-site finding for one answer (confirmed, corrected or rejected)."""
+    if assessment.status == "draft":
+        raise AssessmentError("not_submitted")
+    if status == "corrected" and not na:
+        canonical_value(question, engine_instrument(assessment.instrument_version).params, value)
+    rows = overrides_of(dbs, firm, assessment)
+    row = rows.get(question.id)
+    if row is None:
+        row = AssessorOverride(firm_id=firm.id, assessment_id=assessment.id, question_id=question.id)
+        dbs.add(row)
+    row.status, row.value, row.na, row.note, row.assessor_id = status, value, na, note, assessor.id
+    dbs.flush()
+    record_event(dbs, assessor, "assessment.override", subject_firm_id=firm.id, question=question.id, status=status)
+    return row
+
+
+def verify_assessment(dbs: Session, firm: Firm, assessor: User, assessment: Assessment) -> ScoreSnapshot:
+    """Mark a submitted assessment verified on site and store the snapshot with the verified view."""
+    if assessment.status == "draft":
+        raise AssessmentError("not_submitted")
+    instrument = engine_instrument(assessment.instrument_version)
+    inputs = engine_input(
+        assessment,
+        answers_of(dbs, firm, assessment),
+        evidence_of(dbs, firm, assessment),
+        overrides_of(dbs, firm, assessment),
+    )
+    result = scoring.score_assessment(instrument, inputs)
+    assessment.status = "verified"
+    assessment.verified_at = utcnow()
+    assessment.verified_by_id = assessor.id
+    snap = _snapshot(dbs, firm, assessment, "verified", result)
+    record_event(dbs, assessor, "assessment.verified", subject_firm_id=firm.id, composite=snap.composite)
+    return snap
+
+
+def get_assessment(dbs: Session, firm: Firm, assessment_id: uuid.UUID) -> Assessment:
+    """Load one of the firm's assessments or 404."""
+    from saas.tenancy import get_in_tenant_or_404
+
+    return get_in_tenant_or_404(dbs, Assessment, assessment_id, firm.id)

@@ -1,0 +1,161 @@
+"""Server-side SVG charts shared by the web pages and the PDF reports.
+
+Every chart is a self-contained ``<svg>`` with ``role="img"``, a ``<title>`` and a ``<desc>``; colours and fonts are
+presentation attributes (the CSP forbids inline styles), and the text uses a CJK font so Chinese labels render in
+browsers and in WeasyPrint alike. Callers show a data table next to each chart for screen readers and printing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from xml.sax.saxutils import escape
+
+from markupsafe import Markup
+
+FONT = "Noto Sans CJK SC, Noto Sans SC, PingFang SC, Microsoft YaHei, sans-serif"
+PALETTE = ("#1f6feb", "#d4a72c", "#1a7f37", "#8250df", "#cf222e")
+
+
+@dataclass(frozen=True)
+class Series:
+    """One polygon or line: a name for the legend, 0–100 values (None = not scored) and a colour."""
+
+    name: str
+    values: Sequence[float | None]
+    color: str
+    dashed: bool = False
+
+
+def _attr(value: object) -> str:
+    return escape(str(value), {'"': "&quot;"})
+
+
+def _num(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def _open(width: int, height: int, title: str, desc: str, chart_id: str) -> list[str]:
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" class="chart" font-family="{_attr(FONT)}">',
+        f'<title id="{chart_id}-title">{escape(title)}</title>',
+        f'<desc id="{chart_id}-desc">{escape(desc)}</desc>',
+    ]
+
+
+def _legend(series: Sequence[Series], x: float, y: float) -> list[str]:
+    parts = []
+    for i, s in enumerate(series):
+        yy = y + i * 18
+        dash = ' stroke-dasharray="5 3"' if s.dashed else ""
+        parts.append(
+            f'<line x1="{_num(x)}" y1="{_num(yy)}" x2="{_num(x + 22)}" y2="{_num(yy)}" stroke="{s.color}" '
+            f'stroke-width="3"{dash}/>'
+            f'<text x="{_num(x + 28)}" y="{_num(yy + 4)}" font-size="12" fill="#1b1f24">{escape(s.name)}</text>'
+        )
+    return parts
+
+
+def radar_svg(
+    labels: Sequence[str], series: Sequence[Series], *, title: str, desc: str, chart_id: str = "radar", size: int = 460
+) -> Markup:
+    """Draw a radar chart of 0–100 scores, one axis per label, with rings at 20/40/60/80/100."""
+    n = len(labels)
+    legend_h = 18 * len(series) + 10
+    cx, cy, radius = size / 2, size / 2 - 4, size / 2 - 92
+    parts = _open(size, size + legend_h, title, desc, chart_id)
+
+    def point(i: int, value: float) -> tuple[float, float]:
+        angle = -math.pi / 2 + 2 * math.pi * i / n
+        r = radius * max(0.0, min(100.0, value)) / 100
+        return cx + r * math.cos(angle), cy + r * math.sin(angle)
+
+    for ring in (20, 40, 60, 80, 100):
+        pts = " ".join(f"{_num(x)},{_num(y)}" for x, y in (point(i, ring) for i in range(n)))
+        parts.append(f'<polygon points="{pts}" fill="none" stroke="#d0d7de" stroke-width="1"/>')
+        x, y = point(0, ring)
+        parts.append(f'<text x="{_num(x + 4)}" y="{_num(y + 4)}" font-size="10" fill="#57606a">{ring}</text>')
+    for i, label in enumerate(labels):
+        x, y = point(i, 100)
+        parts.append(
+            f'<line x1="{_num(cx)}" y1="{_num(cy)}" x2="{_num(x)}" y2="{_num(y)}" stroke="#d0d7de" stroke-width="1"/>'
+        )
+        lx, ly = point(i, 118)
+        anchor = "middle" if abs(lx - cx) < 8 else ("start" if lx > cx else "end")
+        parts.append(
+            f'<text x="{_num(lx)}" y="{_num(ly + 4)}" font-size="13" text-anchor="{anchor}" fill="#1b1f24">'
+            f"{escape(label)}</text>"
+        )
+    for s in series:
+        pts = " ".join(f"{_num(x)},{_num(y)}" for x, y in (point(i, v or 0) for i, v in enumerate(s.values)))
+        dash = ' stroke-dasharray="6 4"' if s.dashed else ""
+        parts.append(
+            f'<polygon points="{pts}" fill="{s.color}" fill-opacity="0.12" stroke="{s.color}" '
+            f'stroke-width="2.5"{dash}/>'
+        )
+        for i, v in enumerate(s.values):
+            x, y = point(i, v or 0)
+            fill = s.color if v is not None else "#ffffff"
+            parts.append(f'<circle cx="{_num(x)}" cy="{_num(y)}" r="3.5" fill="{fill}" stroke="{s.color}"/>')
+    parts += _legend(series, 16, size + 6)
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def history_svg(
+    points: Sequence[tuple[date, float]],
+    *,
+    title: str,
+    desc: str,
+    date_format: object = None,
+    chart_id: str = "history",
+    width: int = 560,
+    height: int = 240,
+    bands: Sequence[float] = (20, 40, 60, 80),
+) -> Markup:
+    """Draw the composite score over time, one marker per assessment, with the band cut-points as guides."""
+    left, right, top, bottom = 40, 16, 16, 36
+    plot_w, plot_h = width - left - right, height - top - bottom
+    parts = _open(width, height, title, desc, chart_id)
+
+    def y_of(value: float) -> float:
+        return top + plot_h * (1 - max(0.0, min(100.0, value)) / 100)
+
+    for cut in (0, *bands, 100):
+        y = y_of(cut)
+        parts.append(
+            f'<line x1="{left}" y1="{_num(y)}" x2="{width - right}" y2="{_num(y)}" stroke="#eaeef2" stroke-width="1"/>'
+            f'<text x="{left - 6}" y="{_num(y + 4)}" font-size="10" text-anchor="end" fill="#57606a">{_num(cut)}</text>'
+        )
+    if points:
+        step = plot_w / max(1, len(points) - 1)
+        coords = [(left + (step * i if len(points) > 1 else plot_w / 2), y_of(v)) for i, (_, v) in enumerate(points)]
+        path = " ".join(f"{_num(x)},{_num(y)}" for x, y in coords)
+        parts.append(f'<polyline points="{path}" fill="none" stroke="{PALETTE[0]}" stroke-width="2.5"/>')
+        fmt = date_format if callable(date_format) else (lambda d: d.isoformat())
+        for (x, y), (when, value) in zip(coords, points, strict=True):
+            parts.append(
+                f'<circle cx="{_num(x)}" cy="{_num(y)}" r="4" fill="{PALETTE[0]}"/>'
+                f'<text x="{_num(x)}" y="{_num(y - 8)}" font-size="11" text-anchor="middle" fill="#1b1f24">'
+                f"{_num(value)}</text>"
+                f'<text x="{_num(x)}" y="{height - 12}" font-size="11" text-anchor="middle" fill="#57606a">'
+                f"{escape(str(fmt(when)))}</text>"
+            )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def bar_svg(
+    value: float | None, *, label: str, chart_id: str, width: int = 220, height: int = 14, color: str = PALETTE[0]
+) -> Markup:
+    """Draw one horizontal 0–100 bar (an empty track when the value is not scored)."""
+    filled = 0 if value is None else width * max(0.0, min(100.0, value)) / 100
+    return Markup(
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'role="img" aria-label="{_attr(label)}" class="chart-bar" id="{_attr(chart_id)}">'
+        f'<rect width="{width}" height="{height}" rx="3" fill="#eaeef2"/>'
+        f'<rect width="{_num(filled)}" height="{height}" rx="3" fill="{color}"/></svg>'
+    )

@@ -1,0 +1,140 @@
+"""Score informatization maturity assessments: a pure, deterministic engine over versioned YAML instruments.
+
+Public API (everything the Flask app needs; formulas in docs/scoring.md, file format in docs/instrument-format.md):
+
+Instruments
+    load_instrument_file(path) -> Instrument          read + validate a YAML file and its pack_files
+    load_instrument(data, source="<dict>", base_dir=None) -> Instrument
+    instrument_checksum(data) -> str                   SHA-256 of canonical merged content (also Instrument.checksum)
+    questions_for(instrument, industry) -> tuple[LayoutDimension, ...]
+        wizard order; each has .id, .name (Text), .weight, .role, .indicators and .questions
+    industries(instrument) -> tuple[str, ...]           pack ids plus "other"
+
+Scoring
+    score_assessment(instrument, AssessmentInput) -> ScoreResult
+    recompute(instrument, result) -> ScoreResult        rescore result.inputs (raises RubricMismatch on another version)
+    is_stale(instrument, result) -> bool                engine or instrument version changed since scoring
+    radar_data(instrument, result, lang="zh") -> dict   labels + self/evidence/verified series for the radar chart
+    ScoreResult.to_dict() / ScoreResult.from_dict(data) JSON-ready snapshot, inputs included
+
+Progress
+    compare_results(instrument, before, after) -> Comparison      T0 -> T1 deltas, "no material change" below min_delta
+    check_reassessment(instrument, last_submitted, proposed) -> ReassessmentCheck
+
+Inputs: AssessmentInput(industry, answers={qid: Answer(value, na, confidence, has_evidence)},
+    overrides={qid: Override(status, value, na)}, profile=Profile(top_kpis, cost_shares), cohort_p90={dim: P90},
+    duration_seconds).
+Outputs: ScoreResult(questions, self_view / evidence_view / verified_view: ViewResult(dimensions, maturity M,
+    outcome O, composite C, band, level, attainment), confidence K, evidence_coverage, trust_gap, flags, advice
+    (AdvicePlan per dimension + overall), priorities, answers_fingerprint, inputs, versions).
+Errors: ScoringError > InstrumentError (bad instrument), InvalidAnswer (bad input), RubricMismatch (wrong version).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scoring.engine import ENGINE_VERSION, score_assessment
+from scoring.errors import InstrumentError, InvalidAnswer, RubricMismatch, ScoringError
+from scoring.inputs import layout_for
+from scoring.model import Instrument, LayoutDimension, Question, Text
+from scoring.progress import check_reassessment, compare_results
+from scoring.results import (
+    AdviceItem,
+    AdvicePlan,
+    Answer,
+    AssessmentInput,
+    Comparison,
+    DimensionDelta,
+    DimensionScore,
+    Flag,
+    Override,
+    Priority,
+    Profile,
+    QuestionResult,
+    ReassessmentCheck,
+    ScoreResult,
+    ViewResult,
+)
+from scoring.rubric import instrument_checksum, load_instrument, load_instrument_file
+
+
+def questions_for(instrument: Instrument, industry: str) -> tuple[LayoutDimension, ...]:
+    """Return the dimensions with the questions that apply to ``industry``, in wizard order.
+
+    :raises InvalidAnswer: if the industry is neither a pack id nor "other".
+    """
+    return layout_for(instrument, industry).dimensions
+
+
+def industries(instrument: Instrument) -> tuple[str, ...]:
+    """Return the industry ids a firm may choose: every pack id, then "other"."""
+    return instrument.industries
+
+
+def recompute(instrument: Instrument, result: ScoreResult) -> ScoreResult:
+    """Rescore a stored result's inputs with this engine on the same instrument version.
+
+    :raises RubricMismatch: if ``instrument`` is not the version the result was scored on.
+    """
+    if (result.instrument_id, result.instrument_version, result.instrument_checksum) != (
+        instrument.id,
+        instrument.version,
+        instrument.checksum,
+    ):
+        raise RubricMismatch(f"result was scored on {result.instrument_id} {result.instrument_version}")
+    return score_assessment(instrument, result.inputs)
+
+
+def is_stale(instrument: Instrument, result: ScoreResult) -> bool:
+    """Return whether a stored result predates this engine version or this instrument content."""
+    return result.engine_version != ENGINE_VERSION or result.instrument_checksum != instrument.checksum
+
+
+def radar_data(instrument: Instrument, result: ScoreResult, lang: str = "zh") -> dict[str, Any]:
+    """Return maturity-dimension labels and one 0–100 series per view (None where a dimension is not scored)."""
+    dims = [d for d in layout_for(instrument, result.inputs.industry).dimensions if d.role == "maturity"]
+    series: dict[str, list[float | None] | None] = {}
+    for name in ("self", "evidence", "verified"):
+        view = result.view(name)
+        series[name] = None if view is None else [view.dimension(d.id).score for d in dims]
+    return {"dimension_ids": [d.id for d in dims], "labels": [d.name.get(lang) for d in dims], "series": series}
+
+
+__all__ = [
+    "ENGINE_VERSION",
+    "AdviceItem",
+    "AdvicePlan",
+    "Answer",
+    "AssessmentInput",
+    "Comparison",
+    "DimensionDelta",
+    "DimensionScore",
+    "Flag",
+    "Instrument",
+    "InstrumentError",
+    "InvalidAnswer",
+    "LayoutDimension",
+    "Override",
+    "Priority",
+    "Profile",
+    "Question",
+    "QuestionResult",
+    "ReassessmentCheck",
+    "RubricMismatch",
+    "ScoreResult",
+    "ScoringError",
+    "Text",
+    "ViewResult",
+    "check_reassessment",
+    "compare_results",
+    "industries",
+    "instrument_checksum",
+    "is_stale",
+    "load_instrument",
+    "load_instrument_file",
+    "questions_for",
+    "radar_data",
+    "recompute",
+    "score_assessment",
+]
