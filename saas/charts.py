@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from xml.sax.saxutils import escape
 
 from markupsafe import Markup
@@ -65,12 +65,14 @@ def radar_svg(
     """Draw a radar chart of 0–100 scores, one axis per label, with rings at 20/40/60/80/100."""
     n = len(labels)
     legend_h = 18 * len(series) + 10
-    cx, cy, radius = size / 2, size / 2 - 4, size / 2 - 92
-    parts = _open(size, size + legend_h, title, desc, chart_id)
+    # Labels sit outside the rings; the canvas is wider than tall so long Chinese labels are never clipped.
+    width = size + 140
+    cx, cy, radius = width / 2, size / 2, size / 2 - 50
+    parts = _open(width, size + legend_h, title, desc, chart_id)
 
-    def point(i: int, value: float) -> tuple[float, float]:
+    def point(i: int, value: float, extra: float = 0.0) -> tuple[float, float]:
         angle = -math.pi / 2 + 2 * math.pi * i / n
-        r = radius * max(0.0, min(100.0, value)) / 100
+        r = radius * max(0.0, min(100.0, value)) / 100 + extra
         return cx + r * math.cos(angle), cy + r * math.sin(angle)
 
     for ring in (20, 40, 60, 80, 100):
@@ -83,7 +85,7 @@ def radar_svg(
         parts.append(
             f'<line x1="{_num(cx)}" y1="{_num(cy)}" x2="{_num(x)}" y2="{_num(y)}" stroke="#d0d7de" stroke-width="1"/>'
         )
-        lx, ly = point(i, 118)
+        lx, ly = point(i, 100, 16)
         anchor = "middle" if abs(lx - cx) < 8 else ("start" if lx > cx else "end")
         parts.append(
             f'<text x="{_num(lx)}" y="{_num(ly + 4)}" font-size="13" text-anchor="{anchor}" fill="#1b1f24">'
@@ -106,7 +108,7 @@ def radar_svg(
 
 
 def history_svg(
-    points: Sequence[tuple[date, float]],
+    points: Sequence[tuple[date | datetime, float]],
     *,
     title: str,
     desc: str,

@@ -5,10 +5,12 @@ Public API (everything the Flask app needs; formulas in docs/scoring.md, file fo
 Instruments
     load_instrument_file(path) -> Instrument          read + validate a YAML file and its pack_files
     load_instrument(data, source="<dict>", base_dir=None) -> Instrument
+    read_instrument_data(path) -> dict                 validated content with pack files merged in (what to store)
     instrument_checksum(data) -> str                   SHA-256 of canonical merged content (also Instrument.checksum)
     questions_for(instrument, industry) -> tuple[LayoutDimension, ...]
         wizard order; each has .id, .name (Text), .weight, .role, .indicators and .questions
     industries(instrument) -> tuple[str, ...]           pack ids plus "other"
+    check_answer_value(instrument, question, value)    canonical value, or InvalidAnswer (e.g. for autosave checks)
 
 Scoring
     score_assessment(instrument, AssessmentInput) -> ScoreResult
@@ -37,6 +39,7 @@ from typing import Any
 from scoring.engine import ENGINE_VERSION, score_assessment
 from scoring.errors import InstrumentError, InvalidAnswer, RubricMismatch, ScoringError
 from scoring.inputs import layout_for
+from scoring.items import canonical_value
 from scoring.model import Instrument, LayoutDimension, Question, Text
 from scoring.progress import check_reassessment, compare_results
 from scoring.results import (
@@ -56,7 +59,7 @@ from scoring.results import (
     ScoreResult,
     ViewResult,
 )
-from scoring.rubric import instrument_checksum, load_instrument, load_instrument_file
+from scoring.rubric import instrument_checksum, load_instrument, load_instrument_file, read_instrument_data
 
 
 def questions_for(instrument: Instrument, industry: str) -> tuple[LayoutDimension, ...]:
@@ -70,6 +73,14 @@ def questions_for(instrument: Instrument, industry: str) -> tuple[LayoutDimensio
 def industries(instrument: Instrument) -> tuple[str, ...]:
     """Return the industry ids a firm may choose: every pack id, then "other"."""
     return instrument.industries
+
+
+def check_answer_value(instrument: Instrument, question: Question, value: Any) -> Any:
+    """Return ``value`` in canonical form if it is a valid answer to ``question`` (N/A is checked separately).
+
+    :raises InvalidAnswer: if the value has the wrong type or names an unknown option, row or state.
+    """
+    return canonical_value(question, instrument.params, value)
 
 
 def recompute(instrument: Instrument, result: ScoreResult) -> ScoreResult:
@@ -126,6 +137,7 @@ __all__ = [
     "ScoringError",
     "Text",
     "ViewResult",
+    "check_answer_value",
     "check_reassessment",
     "compare_results",
     "industries",
@@ -135,6 +147,7 @@ __all__ = [
     "load_instrument_file",
     "questions_for",
     "radar_data",
+    "read_instrument_data",
     "recompute",
     "score_assessment",
 ]

@@ -68,9 +68,18 @@ def load_instrument_file(path: str | Path) -> Instrument:
 
     :raises InstrumentError: naming the file, the JSON path and the reason for every problem found.
     """
-    source = str(path)
-    data = _read_yaml(Path(path), source)
-    return load_instrument(data, source=source, base_dir=Path(path).parent)
+    return _load(_read_yaml(Path(path), str(path)), str(path), Path(path).parent)[0]
+
+
+def read_instrument_data(path: str | Path) -> dict[str, Any]:
+    """Read and fully validate an instrument file; return its content with the pack files merged in.
+
+    This is the self-contained content an app stores for a version: ``load_instrument(data)`` gives the same
+    instrument and checksum without the files.
+
+    :raises InstrumentError: naming the file (or pack file), the JSON path and the reason for every problem found.
+    """
+    return _load(_read_yaml(Path(path), str(path)), str(path), Path(path).parent)[1]
 
 
 def load_instrument(data: Mapping[str, Any], source: str = "<dict>", base_dir: str | Path | None = None) -> Instrument:
@@ -80,6 +89,10 @@ def load_instrument(data: Mapping[str, Any], source: str = "<dict>", base_dir: s
 
     :raises InstrumentError: naming the source, the JSON path and the reason for every problem found.
     """
+    return _load(data, source, base_dir)[0]
+
+
+def _load(data: Mapping[str, Any], source: str, base_dir: str | Path | None) -> tuple[Instrument, dict[str, Any]]:
     raw: dict[str, Any] = copy.deepcopy(dict(data))
     _raise_if(_plain_data_problems(raw, source))
     _raise_if(_schema_problems(raw, source, "instrument"))
@@ -88,7 +101,7 @@ def load_instrument(data: Mapping[str, Any], source: str = "<dict>", base_dir: s
         (_source_for(path, source, sources), _path_for(path, sources), why) for path, why in semantic_problems(merged)
     ]
     _raise_if(problems)
-    return build_instrument(merged, instrument_checksum(merged))
+    return build_instrument(merged, instrument_checksum(merged)), copy.deepcopy(merged)
 
 
 def instrument_checksum(data: Mapping[str, Any]) -> str:

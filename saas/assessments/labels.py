@@ -54,4 +54,5 @@ ERRORS = {
 }
 
 STATUS_LABELS = {"draft": _l("Draft"), "submitted": _l("Submitted"), "verified": _l("Verified on site")}
-OVERRIDE_LABELS = {"confirmed": _l("Confirmed"), "corrected": _l("Corrected"), "rejected": _l("Rejected")}
+# The engine's override statuses: "approved" keeps the firm's answer, "overridden" replaces it in the verified view.
+OVERRIDE_LABELS = {"approved": _l("Confirmed"), "overridden": _l("Corrected")}

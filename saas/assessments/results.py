@@ -50,7 +50,7 @@ def history(dbs: Session, firm: Firm, assessments: list[Assessment]) -> dict[str
         for a in sorted(assessments, key=lambda a: a.submitted_at or a.started_at)
         if a.submitted_at is not None and a.id in latest
     ]
-    points = [(r["date"].date(), r["snapshot"].composite) for r in rows if r["snapshot"].composite is not None]
+    points = [(r["date"], r["snapshot"].composite) for r in rows if r["snapshot"].composite is not None]
     chart = None
     if points:
         chart = history_svg(

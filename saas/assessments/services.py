@@ -390,10 +390,10 @@ def save_override(
     na: bool,
     note: str | None,
 ) -> AssessorOverride:
-    """Record an assessor's on-site finding for one answer (confirmed, corrected or rejected)."""
+    """Record an assessor's on-site finding for one answer: "approved" as given, or "overridden" with a value."""
     if assessment.status == "draft":
         raise AssessmentError("not_submitted")
-    if status == "corrected" and not na:
+    if status == "overridden" and not na:
         canonical_value(question, engine_instrument(assessment.instrument_version).params, value)
     rows = overrides_of(dbs, firm, assessment)
     row = rows.get(question.id)

@@ -104,7 +104,7 @@ def override_answer(firm_id: uuid.UUID, assessment_id: uuid.UUID) -> Any:
         abort(400)
     try:
         question = services.question_of(instrument, assessment, request.form.get("question_id", ""))
-        parsed = parse_answer(question, request.form) if status == "corrected" else None
+        parsed = parse_answer(question, request.form) if status == "overridden" else None
         services.save_override(
             db.session,
             firm,

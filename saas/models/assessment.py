@@ -103,7 +103,7 @@ class AssessorOverride(TenantScoped, Base):
 
     assessment_id: Mapped[uuid.UUID]
     question_id: Mapped[str] = mapped_column(String(60))
-    status: Mapped[str] = mapped_column(String(12))  # confirmed | corrected | rejected
+    status: Mapped[str] = mapped_column(String(12))  # approved | overridden (the engine's statuses)
     value: Mapped[Any] = mapped_column(JSON, nullable=True)
     na: Mapped[bool] = mapped_column(default=False)
     note: Mapped[str | None] = mapped_column(Text)

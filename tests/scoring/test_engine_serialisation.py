@@ -6,6 +6,7 @@ import dataclasses
 import json
 import statistics
 import time
+from pathlib import Path
 
 import pytest
 
@@ -169,3 +170,26 @@ def test_scoring_is_fast(shipped, inp):
 def test_loading_from_a_dict_copy_gives_the_same_checksum(shipped, toy_factory):
     data = toy_factory()
     assert load_instrument(data).checksum == load_instrument(json.loads(json.dumps(data))).checksum
+
+
+def test_read_instrument_data_is_self_contained(shipped, tmp_path):
+    from scoring import InstrumentError, read_instrument_data
+
+    data = read_instrument_data(Path(__file__).resolve().parents[2] / "instruments" / "jiaxing-v1.yaml")
+    assert "pack_files" not in data and len(data["packs"]) == 7
+    assert load_instrument(json.loads(json.dumps(data))).checksum == shipped.checksum
+    pack = tmp_path / "p.yaml"
+    pack.write_text("id: silk\nname: {zh: 丝, en: silk}\nreweight: {ops: 9}\n", encoding="utf-8")
+    main = tmp_path / "main.yaml"
+    main.write_text(json.dumps({**data, "packs": [], "pack_files": ["p.yaml"]}, ensure_ascii=False), "utf-8")
+    with pytest.raises(InstrumentError, match=rf"^{pack}: \$\.reweight\.ops: must name a maturity dimension"):
+        read_instrument_data(main)
+
+
+def test_check_answer_value(shipped):
+    from scoring import check_answer_value
+
+    question = next(q for d in questions_for(shipped, "other") for q in d.questions if q.id == "in_protect")
+    assert check_answer_value(shipped, question, ["antivirus", "firewall"]) == ["firewall", "antivirus"]
+    with pytest.raises(InvalidAnswer, match="exclusive"):
+        check_answer_value(shipped, question, ["none", "firewall"])
