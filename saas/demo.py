@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from saas.extensions import db
-from saas.models import Firm, Membership, User, utcnow
+from saas.models import Assessment, AssessmentAnswer, Firm, Membership, User, utcnow
 from saas.reference import DIVISION_CODES, PARKS, USCC_ALPHABET, org_code_check_char, size_class, uscc_check_char
 from saas.security import hash_password, new_totp_secret, totp_uri
 from saas.tenancy import set_tenant
@@ -155,9 +157,114 @@ def seed(firms: int = 200, seed_value: int = 2026) -> bool:
         set_tenant(dbs, firm.id, owner.id)
         dbs.add(Membership(firm_id=firm.id, user_id=owner.id, role="owner"))
         dbs.flush()
+    dbs.flush()
+    seed_assessments(dbs, rng)
     set_tenant(dbs, None)
     dbs.commit()
     return True
+
+
+def demo_answer(question: Any, level: float, rng: random.Random) -> Any:
+    """Return a plausible answer for a firm whose informatization propensity is ``level`` (0–1)."""
+
+    def pick(n: int) -> int:
+        return max(0, min(n - 1, round(rng.gauss(level * (n - 1), 0.8))))
+
+    kind = question.type
+    if kind == "single":
+        options = sorted(question.options, key=lambda o: o.value)
+        return options[pick(len(options))].id
+    if kind == "requirement":
+        return ("none", "partly", "mostly", "fully")[pick(4)]
+    if kind == "multi":
+        plain = [o.id for o in question.options if not o.exclusive]
+        chosen = [oid for oid in plain if rng.random() < level]
+        exclusive = [o.id for o in question.options if o.exclusive]
+        return chosen or exclusive[:1] or plain[:1]
+    if kind == "adoption":
+        return {r.id: pick(6) for r in question.rows}
+    if kind == "tri_state":
+        return {r.id: ("no", "partly", "yes")[pick(3)] for r in question.rows}
+    if kind == "in_use_planned":
+        return {r.id: ("none", "planned", "in_use", "both")[pick(4)] for r in question.rows}
+    low, high = question.value_range or (0.0, 100.0)
+    if kind == "kpi":
+        xs = [x for x, _y in question.anchors] or [low, high]
+        share = min(1.0, max(0.0, rng.gauss(level, 0.15)))
+        return round(min(high, max(low, xs[0] + (xs[-1] - xs[0]) * share)), 1)
+    baseline = round(rng.uniform(max(low, 10), max(low + 10, high / 2)), 1)
+    better = question.direction != "lower_better"
+    change = 1 + (rng.uniform(-0.05, 0.3) if better else -rng.uniform(-0.05, 0.3))
+    return {"baseline": baseline, "current": round(min(high, max(low, baseline * change)), 1)}
+
+
+def seed_assessments(dbs: Session, rng: random.Random, share: float = 0.7) -> int:
+    """Give about ``share`` of the demo firms a submitted assessment (some two rounds, some verified)."""
+    import scoring
+    from saas.assessments import services
+
+    version = services.active_instrument(dbs)
+    instrument = services.engine_instrument(version)
+    staff = dbs.scalar(select(User).where(User.email == "staff@" + DEMO_DOMAIN))
+    firms = dbs.scalars(select(Firm).order_by(Firm.created_at, Firm.uscc)).all()
+    now = utcnow()
+    count = 0
+    for firm in firms:
+        if rng.random() > share:
+            continue
+        set_tenant(dbs, firm.id)
+        owner = dbs.scalar(
+            select(User).join(Membership, Membership.user_id == User.id).where(Membership.role == "owner")
+        )
+        set_tenant(dbs, firm.id, owner.id)
+        size_boost = {"micro": -0.15, "small": 0.0, "medium": 0.12, "large": 0.25}[firm.size_class]
+        level = min(0.95, max(0.05, rng.gauss(0.42 + size_boost, 0.15)))
+        rounds = 2 if rng.random() < 0.3 else 1
+        for r in range(rounds):
+            days_ago = rng.randint(100, 300) if rounds == 2 and r == 0 else rng.randint(1, 80)
+            submitted = now - timedelta(days=days_ago)
+            assessment = Assessment(
+                firm_id=firm.id,
+                instrument_version_id=version.id,
+                industry=services.industry_pack(instrument, firm),
+                round=r,
+                started_at=submitted - timedelta(hours=2),
+                updated_at=submitted,
+                created_by_id=owner.id,
+                profile={
+                    "top_kpis": [k.id for k in rng.sample(list(instrument.kpis), 3)],
+                    "cost_shares": services.normalised_shares(
+                        {c.id: rng.uniform(0, 1) for c in instrument.cost_categories}
+                    ),
+                },
+            )
+            dbs.add(assessment)
+            dbs.flush()
+            for dim in scoring.questions_for(instrument, assessment.industry):
+                for q in dim.questions:
+                    na = q.na_allowed and rng.random() < 0.05
+                    dbs.add(
+                        AssessmentAnswer(
+                            firm_id=firm.id,
+                            assessment_id=assessment.id,
+                            question_id=q.id,
+                            value=None if na else demo_answer(q, level, rng),
+                            na=na,
+                            confidence=rng.randint(2, 5),
+                            updated_at=submitted,
+                            updated_by_id=owner.id,
+                        )
+                    )
+            dbs.flush()
+            snapshot = services.submit_assessment(dbs, firm, owner, assessment)
+            assessment.submitted_at = snapshot.created_at = submitted
+            if r == rounds - 1 and staff is not None and rng.random() < 0.25:
+                services.verify_assessment(dbs, firm, staff, assessment)
+                assessment.verified_at = submitted + timedelta(days=7)
+            level = min(0.95, level + rng.uniform(0.0, 0.12))
+            count += 1
+        dbs.flush()  # write this firm's rows while the session is still bound to it
+    return count
 
 
 def demo_logins() -> list[str]:

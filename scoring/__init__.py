@@ -23,6 +23,17 @@ Progress
     compare_results(instrument, before, after) -> Comparison      T0 -> T1 deltas, "no material change" below min_delta
     check_reassessment(instrument, last_submitted, proposed) -> ReassessmentCheck
 
+Benchmarking (pure cohort statistics over Peer(peer_key, industry, county, size_class, composite, maturity,
+dimensions); design choices come in as BenchmarkParams(min_n, window_months, suppress_k, quantiles, bins))
+    latest_per_firm(records, as_of, version, months) -> tuple[PeerRecord, ...]   latest per firm in the window
+    all_cohort_stats(peers, dimensions, params) -> {Cohort.id: CohortStats}     every cohort at every fallback level
+    position(firm, stats, included=True) -> Position     percentile ranks + quantiles in the firm's fallback cohort
+    select_cohort(firm, peers, min_n) -> Cohort           fallback industry×county×size → … → city
+    quantile / percentile_rank / histogram(sorted_values, …), window_start(as_of, months)
+    suppress(cells, k) -> {key: Cell}                     bureau cells with n < k blanked
+    CohortStats.to_dict() / CohortStats.from_dict(data)  one persisted row per cohort
+    Bad peers or params raise BenchmarkError (a ScoringError and a ValueError).
+
 Inputs: AssessmentInput(industry, answers={qid: Answer(value, na, confidence, has_evidence)},
     overrides={qid: Override(status, value, na)}, profile=Profile(top_kpis, cost_shares), cohort_p90={dim: P90},
     duration_seconds).
@@ -36,6 +47,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from scoring.benchmark import (
+    LEVELS,
+    BenchmarkError,
+    BenchmarkParams,
+    Cell,
+    Cohort,
+    CohortStats,
+    MetricPosition,
+    MetricStats,
+    Peer,
+    PeerRecord,
+    Position,
+    all_cohort_stats,
+    histogram,
+    latest_per_firm,
+    percentile_rank,
+    position,
+    quantile,
+    select_cohort,
+    suppress,
+    window_start,
+)
 from scoring.engine import ENGINE_VERSION, score_assessment
 from scoring.errors import InstrumentError, InvalidAnswer, RubricMismatch, ScoringError
 from scoring.inputs import layout_for
@@ -114,10 +147,16 @@ def radar_data(instrument: Instrument, result: ScoreResult, lang: str = "zh") ->
 
 __all__ = [
     "ENGINE_VERSION",
+    "LEVELS",
     "AdviceItem",
     "AdvicePlan",
     "Answer",
     "AssessmentInput",
+    "BenchmarkError",
+    "BenchmarkParams",
+    "Cell",
+    "Cohort",
+    "CohortStats",
     "Comparison",
     "DimensionDelta",
     "DimensionScore",
@@ -126,7 +165,12 @@ __all__ = [
     "InstrumentError",
     "InvalidAnswer",
     "LayoutDimension",
+    "MetricPosition",
+    "MetricStats",
     "Override",
+    "Peer",
+    "PeerRecord",
+    "Position",
     "Priority",
     "Profile",
     "Question",
@@ -137,17 +181,26 @@ __all__ = [
     "ScoringError",
     "Text",
     "ViewResult",
+    "all_cohort_stats",
     "check_answer_value",
     "check_reassessment",
     "compare_results",
+    "histogram",
     "industries",
     "instrument_checksum",
     "is_stale",
+    "latest_per_firm",
     "load_instrument",
     "load_instrument_file",
+    "percentile_rank",
+    "position",
+    "quantile",
     "questions_for",
     "radar_data",
     "read_instrument_data",
     "recompute",
     "score_assessment",
+    "select_cohort",
+    "suppress",
+    "window_start",
 ]

@@ -482,3 +482,21 @@ def submitted_assessment(app: Flask, make_client, start_assessment):  # type: ig
         return assessment_id
 
     return _submit
+
+
+def register_firm_in_browser(page: Any, base_url: str, *, name: str, email: str, uscc: str) -> None:
+    """Fill in and send the firm registration form in a real browser; ends on the firm dashboard."""
+    page.goto(base_url + "/auth/register")
+    page.fill("#firm_name", name)
+    page.fill("#uscc", uscc)
+    page.select_option("#industry", "silk")
+    page.select_option("#county", "tongxiang")
+    page.fill("#employees", "60")
+    page.fill("#revenue_wan", "900")
+    page.fill("#contact_name", "钱丽")
+    page.fill("#owner_name", "钱丽")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.fill("#password_confirm", PASSWORD)
+    page.click("#register-submit")
+    page.wait_for_url("**/firm/")

@@ -78,6 +78,16 @@ def test_high_answers_score_higher_than_low_answers(app, create_firm, submitted_
     assert high > 90 and low < 10
 
 
+def test_low_scores_get_advice_with_cost_tiers(client, create_firm, submitted_assessment):
+    firm = create_firm()
+    assessment_id = submitted_assessment(firm, high=False)
+    client.login(firm.owner_email)
+    html = client.get(f"/assessments/{assessment_id}/results").get_data(as_text=True)
+    advice = html[html.index('id="advice"') :]
+    assert advice.count("<li>") >= 3
+    assert "投入档次" in advice
+
+
 def test_reassessment_waits_90_days_and_shows_progress(app, client, firm_a, submitted_assessment, start_assessment):
     first = submitted_assessment(firm_a)
     client.login(firm_a.owner_email)
@@ -131,3 +141,33 @@ def test_page_without_javascript_saves_every_question(app, client, firm_a, start
     with app_session(app, firm_a.id) as s:
         assert set(s.scalars(select(AssessmentAnswer.question_id)).all()) == set(on_page)
         assert s.scalar(select(AuditEvent).where(AuditEvent.action == "assessment.started")) is not None
+
+
+def test_published_instrument_versions_are_immutable(app, tmp_path):
+    import shutil
+
+    import yaml
+
+    from saas.models import InstrumentVersion
+
+    source = services.DEFAULT_INSTRUMENT
+    copy_dir = tmp_path / "instruments"
+    shutil.copytree(source.parent, copy_dir)
+    copied = copy_dir / source.name
+    with app_session(app) as s:
+        first = services.publish_instrument(s, copied)
+        assert services.publish_instrument(s, copied).id == first.id  # publishing again changes nothing
+        data = yaml.safe_load(copied.read_text(encoding="utf-8"))
+        data["title"]["zh"] += "（修订）"
+        copied.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        try:
+            services.publish_instrument(s, copied)
+        except services.InstrumentChanged as exc:
+            assert "new version" in str(exc)
+        else:
+            raise AssertionError("a changed published version was accepted")
+        data["version"] = "1.0.1"
+        copied.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        second = services.publish_instrument(s, copied)
+        assert second.version == "1.0.1" and second.is_active
+        assert not s.get(InstrumentVersion, first.id).is_active  # superseded, kept for its assessments

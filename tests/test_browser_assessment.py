@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import screenshot
+from tests.conftest import PASSWORD, register_firm_in_browser, screenshot, valid_uscc
 
 pytestmark = pytest.mark.browser
 
@@ -15,12 +15,11 @@ FILL_PAGE = """
     for (const input of fs.querySelectorAll('input[type=radio]')) {
       if (done.has(input.name)) continue;
       const group = fs.querySelectorAll(`input[type=radio][name="${input.name}"]`);
-      group[group.length - 1].checked = true;
+      group[Math.floor(group.length / 2)].checked = true;  // middling answers leave room for advice
       done.add(input.name);
     }
-    for (const box of fs.querySelectorAll('input[type=checkbox][name^="q-"]')) {
-      box.checked = box.dataset.exclusive !== '1';
-    }
+    const boxes = fs.querySelectorAll('input[type=checkbox][name^="q-"]');
+    boxes.forEach((box, i) => { box.checked = box.dataset.exclusive !== '1' && i % 2 === 0; });
     for (const num of fs.querySelectorAll('input[type=number]')) {
       if (num.value) continue;
       const max = num.max ? Number(num.max) : 100;
@@ -41,14 +40,13 @@ def login(page, live_server, email, password):
 
 
 def test_autosave_survives_closing_the_browser_then_submit_and_see_results(live_server, browser):
-    from saas.demo import DEMO_PASSWORD
-
-    live_server.flask("seed-demo", "--firms", "14")
-    email = "owner002@demo.jx.example"
+    email = "qian@tongxiang-silk.example"
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15000)
-    login(page, live_server, email, DEMO_PASSWORD)
+    register_firm_in_browser(
+        page, live_server.url, name="桐乡钱氏丝绸有限公司", email=email, uscc=valid_uscc(777001, "tongxiang")
+    )
     page.click("#nav-assessments")
     page.click("#start-assessment")
     page.wait_for_url("**/step/1")
@@ -65,7 +63,7 @@ def test_autosave_survives_closing_the_browser_then_submit_and_see_results(live_
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15000)
-    login(page, live_server, email, DEMO_PASSWORD)
+    login(page, live_server, email, PASSWORD)
     page.click("#nav-assessments")
     page.click("#continue-assessment")
     page.wait_for_url("**/step/1")
@@ -87,6 +85,8 @@ def test_autosave_survives_closing_the_browser_then_submit_and_see_results(live_
     assert radar.is_visible()
     assert "战略与经营管理" in radar.inner_html()
     assert page.locator("#advice").is_visible()
+    assert page.locator("#advice li").count() >= 3  # concrete next steps, each with its cost tier
+    assert "投入档次" in page.locator("#advice").inner_text()
     assert page.locator("#dimension-table tbody tr").count() >= 8
     screenshot(page, "assessment-results")
     context.close()

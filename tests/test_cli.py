@@ -66,6 +66,18 @@ def test_seed_demo_creates_realistic_firms_once(app):
         assert all("有限公司" in f.name for f in firms)
         assert {f.size_class for f in firms} >= {"micro", "small", "medium"}
         assert sum(1 for f in firms if f.park) > 100
+        from saas.models import Assessment, ScoreSnapshot
+        from saas.tenancy import set_staff_scope
+
+        set_staff_scope(s, "*")  # read across firms as city-wide staff would (RLS staff-read policies)
+        statuses = Counter(s.scalars(select(Assessment.status).execution_options(all_tenants=True)).all())
+        assert statuses["submitted"] + statuses["verified"] >= 100 and statuses["verified"] >= 10
+        composites = [
+            c
+            for c in s.scalars(select(ScoreSnapshot.composite).execution_options(all_tenants=True)).all()
+            if c is not None
+        ]
+        assert 20 < sum(composites) / len(composites) < 80 and max(composites) - min(composites) > 30
         kinds = Counter(s.scalars(select(User.kind)).all())
         assert kinds["buyer"] >= 10 and kinds["staff"] >= 2 and kinds["admin"] >= 1
     again = runner.invoke(args=["seed-demo"])

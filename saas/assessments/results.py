@@ -31,15 +31,14 @@ def lang() -> str:
     return "en" if locale is not None and locale.language == "en" else "zh"
 
 
-def _latest_snapshots(dbs: Session, firm: Firm) -> dict[Any, ScoreSnapshot]:
-    """Return the newest snapshot per assessment of the firm, in one query."""
-    rows = dbs.scalars(
-        select(ScoreSnapshot).where(ScoreSnapshot.firm_id == firm.id).order_by(ScoreSnapshot.created_at)
+def _latest_snapshots(dbs: Session, firm: Firm) -> dict[Any, Any]:
+    """Return the newest snapshot headline (composite, kind) per assessment of the firm, in one light query."""
+    rows = dbs.execute(
+        select(ScoreSnapshot.assessment_id, ScoreSnapshot.composite, ScoreSnapshot.kind)
+        .where(ScoreSnapshot.firm_id == firm.id)
+        .order_by(ScoreSnapshot.created_at)
     ).all()
-    latest: dict[Any, ScoreSnapshot] = {}
-    for snap in rows:
-        latest[snap.assessment_id] = snap
-    return latest
+    return {row.assessment_id: row for row in rows}
 
 
 def history(dbs: Session, firm: Firm, assessments: list[Assessment]) -> dict[str, Any]:
@@ -106,7 +105,7 @@ def _advice(instrument: scoring.Instrument, result: scoring.ScoreResult, names: 
                 else "",
                 "reachable": plan.reachable,
                 "total_items": plan.total_items,
-                "items": [
+                "steps": [
                     {
                         "text": item.advice.get(lng),
                         "label": item.label.get(lng) if item.label else None,

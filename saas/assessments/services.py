@@ -29,7 +29,6 @@ from saas.models import (
     utcnow,
 )
 from saas.tenancy import tenant_select
-from scoring.items import canonical_value
 
 INSTRUMENTS_DIR = Path(__file__).resolve().parents[2] / "instruments"
 DEFAULT_INSTRUMENT = INSTRUMENTS_DIR / "jiaxing-v1.yaml"
@@ -57,7 +56,7 @@ def publish_instrument(dbs: Session, path: Path = DEFAULT_INSTRUMENT) -> Instrum
     :raises InstrumentChanged: if the same id and version are already published with other content.
     :raises scoring.InstrumentError: if the file is invalid.
     """
-    data = read_instrument_data(path)
+    data = scoring.read_instrument_data(path)
     instrument = scoring.load_instrument(data, source=str(path))
     existing = dbs.scalar(
         select(InstrumentVersion).where(
@@ -85,14 +84,6 @@ def publish_instrument(dbs: Session, path: Path = DEFAULT_INSTRUMENT) -> Instrum
     dbs.add(version)
     dbs.flush()
     return version
-
-
-def read_instrument_data(path: Path) -> dict[str, Any]:
-    """Read an instrument file with its pack files merged in: the self-contained content a version stores."""
-    from scoring.rubric import _merge_pack_files, _read_yaml
-
-    merged, _sources = _merge_pack_files(_read_yaml(Path(path), str(path)), str(path), Path(path).parent)
-    return merged
 
 
 def active_instrument(dbs: Session) -> InstrumentVersion:
@@ -188,7 +179,7 @@ def is_complete(instrument: scoring.Instrument, question: scoring.Question, answ
     if answer.na:
         return question.na_allowed
     try:
-        canonical_value(question, instrument.params, answer.value)
+        scoring.check_answer_value(instrument, question, answer.value)
     except scoring.InvalidAnswer:
         return False
     return True
@@ -295,8 +286,20 @@ def save_answer(
 def save_profile(dbs: Session, firm: Firm, assessment: Assessment, top_kpis: list[str], cost_shares: dict[str, float]):
     """Store the prioritisation inputs: up to three KPIs in order and the cost structure (shares summing to ≤ 1)."""
     _require_draft(assessment)
-    assessment.profile = {"top_kpis": top_kpis[:3], "cost_shares": cost_shares}
+    assessment.profile = {"top_kpis": top_kpis[:3], "cost_shares": normalised_shares(cost_shares)}
     assessment.updated_at = utcnow()
+
+
+def normalised_shares(shares: dict[str, float]) -> dict[str, float]:
+    """Scale non-negative cost shares so they sum to exactly 1 (firms give rough percentages); all-zero → empty."""
+    positive = {k: v for k, v in shares.items() if v > 0}
+    total = sum(positive.values())
+    if total <= 0:
+        return {}
+    keys = sorted(positive)
+    scaled = {k: round(positive[k] / total, 6) for k in keys[:-1]}
+    scaled[keys[-1]] = 1 - sum(scaled.values())
+    return scaled
 
 
 def engine_input(
@@ -394,7 +397,7 @@ def save_override(
     if assessment.status == "draft":
         raise AssessmentError("not_submitted")
     if status == "overridden" and not na:
-        canonical_value(question, engine_instrument(assessment.instrument_version).params, value)
+        scoring.check_answer_value(engine_instrument(assessment.instrument_version), question, value)
     rows = overrides_of(dbs, firm, assessment)
     row = rows.get(question.id)
     if row is None:

@@ -27,7 +27,8 @@ class InstrumentVersion(Base):
     checksum: Mapped[str] = mapped_column(String(64))
     title_zh: Mapped[str] = mapped_column(String(200))
     title_en: Mapped[str] = mapped_column(String(200))
-    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Deferred: the content is parsed once per process (by checksum), never with every assessment row.
+    content: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     published_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The active version is the one new assessments use; older ones stay for their assessments.
     is_active: Mapped[bool] = mapped_column(default=True)
@@ -59,7 +60,7 @@ class Assessment(TenantScoped, Base):
     # Inputs to prioritisation: the firm's top-3 KPIs and its cost structure (shares of cost by area).
     profile: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
-    instrument_version: Mapped[InstrumentVersion] = relationship(lazy="joined")
+    instrument_version: Mapped[InstrumentVersion] = relationship(lazy="select")
     firm: Mapped[Firm] = relationship(lazy="joined")
 
 
