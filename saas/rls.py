@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from alembic import op
 
@@ -119,3 +121,19 @@ def enable_staff_read(table: str, condition: str = "true") -> None:
 def disable_staff_read(table: str) -> None:
     """Drop the staff read policy of ``table``."""
     op.execute(f"DROP POLICY IF EXISTS {table}_staff_read ON {table}")
+
+
+@contextmanager
+def rls_lifted(table: str) -> Iterator[None]:
+    """Let a data migration (run as the table owner) see every tenant's rows, then FORCE RLS again.
+
+    The owner bypasses RLS only while it is not FORCEd; both statements run in the migration's transaction.
+    """
+    if not is_postgres():
+        yield
+        return
+    op.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
+    try:
+        yield
+    finally:
+        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")

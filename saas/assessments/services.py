@@ -351,6 +351,7 @@ def _snapshot(
         maturity=view.maturity,
         level=view.level,
         band=view.band,
+        dimension_scores={d.dimension_id: d.score for d in view.dimensions},
     )
     dbs.add(snap)
     dbs.flush()

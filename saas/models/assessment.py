@@ -128,4 +128,6 @@ class ScoreSnapshot(TenantScoped, Base):
     maturity: Mapped[float | None]
     level: Mapped[int | None]
     band: Mapped[int | None]
+    # Headline dimension scores of the same view, so aggregates never parse the full result.
+    dimension_scores: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
