@@ -89,6 +89,15 @@ class Config:
     EVIDENCE_MAX_BYTES = _env_int("EVIDENCE_MAX_MB", 10) * 1024 * 1024
     EVIDENCE_MAX_PIXELS = 40_000_000
 
+    # Peer benchmarking (docs/scoring.md §15): design choices, kept in config rather than in the pure engine.
+    BENCHMARK = {
+        "min_n": 10,
+        "window_months": 24,
+        "suppress_k": 5,
+        "quantiles": {"p25": 25, "p50": 50, "p75": 75, "p90": 90},
+        "bins": 10,
+    }
+
     HSTS_SECONDS = 31536000
     PAGE_SIZE = 20
 

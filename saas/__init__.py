@@ -64,12 +64,13 @@ def register_blueprints(app: Flask) -> None:
     from saas.account.views import bp as account_bp
     from saas.assessments.views import bp as assessments_bp
     from saas.auth.views import bp as auth_bp
+    from saas.benchmarking.views import bp as benchmarking_bp
     from saas.bureau import assessment_views  # noqa: F401 - registers the bureau's assessment routes on its bp
     from saas.bureau.views import bp as bureau_bp
     from saas.orgs.views import bp as orgs_bp
     from saas.public.views import bp as public_bp
 
-    for bp in (public_bp, auth_bp, account_bp, orgs_bp, assessments_bp, bureau_bp):
+    for bp in (public_bp, auth_bp, account_bp, orgs_bp, assessments_bp, benchmarking_bp, bureau_bp):
         app.register_blueprint(bp)
 
 

@@ -161,3 +161,44 @@ def bar_svg(
         f'<rect width="{width}" height="{height}" rx="3" fill="#eaeef2"/>'
         f'<rect width="{_num(filled)}" height="{height}" rx="3" fill="{color}"/></svg>'
     )
+
+
+def strip_svg(
+    histogram: Sequence[int],
+    *,
+    score: float | None,
+    p50: float | None,
+    p90: float | None,
+    label: str,
+    chart_id: str,
+    width: int = 260,
+    height: int = 44,
+) -> Markup:
+    """Draw a distribution strip: peer counts per 0–100 bin as bars, with the firm, the median and P90 marked."""
+    top = max(histogram) if histogram and max(histogram) > 0 else 1
+    bins = len(histogram) or 1
+    bar_w = width / bins
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'role="img" aria-label="{_attr(label)}" class="chart-strip" id="{_attr(chart_id)}">'
+    ]
+    for i, count in enumerate(histogram):
+        h = (height - 12) * count / top
+        parts.append(
+            f'<rect x="{_num(i * bar_w + 1)}" y="{_num(height - 12 - h)}" width="{_num(bar_w - 2)}" '
+            f'height="{_num(h)}" fill="#d0d7de"/>'
+        )
+    for value, color, dash in ((p50, PALETTE[1], "3 2"), (p90, PALETTE[2], "3 2"), (score, PALETTE[0], "")):
+        if value is None:
+            continue
+        x = width * max(0.0, min(100.0, value)) / 100
+        dashed = f' stroke-dasharray="{dash}"' if dash else ""
+        parts.append(
+            f'<line x1="{_num(x)}" y1="0" x2="{_num(x)}" y2="{height - 12}" stroke="{color}" stroke-width="2.5"'
+            f"{dashed}/>"
+        )
+    parts.append(
+        f'<text x="0" y="{height - 1}" font-size="9" fill="#57606a">0</text>'
+        f'<text x="{width}" y="{height - 1}" font-size="9" text-anchor="end" fill="#57606a">100</text></svg>'
+    )
+    return Markup("".join(parts))

@@ -75,6 +75,20 @@ def register_cli(app: Flask) -> None:
         for line in demo_logins():
             click.echo("  " + line)
 
+    @app.cli.command("refresh-benchmarks")
+    def refresh_benchmarks() -> None:
+        """Recompute every cohort statistic of every instrument version from scratch."""
+        from sqlalchemy import select
+
+        from saas.benchmarking.services import refresh
+        from saas.extensions import db
+        from saas.models import InstrumentVersion
+
+        for version in db.session.scalars(select(InstrumentVersion)).all():
+            number = refresh(db.session, version)
+            click.echo(f"{version.instrument_key} {version.version}: statistics version {number}")
+        db.session.commit()
+
     @app.cli.command("totp-now")
     @click.argument("email")
     def totp_now(email: str) -> None:

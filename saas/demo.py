@@ -256,14 +256,17 @@ def seed_assessments(dbs: Session, rng: random.Random, share: float = 0.7) -> in
                         )
                     )
             dbs.flush()
-            snapshot = services.submit_assessment(dbs, firm, owner, assessment)
+            snapshot = services.submit_assessment(dbs, firm, owner, assessment, refresh_benchmarks=False)
             assessment.submitted_at = snapshot.created_at = submitted
             if r == rounds - 1 and staff is not None and rng.random() < 0.25:
-                services.verify_assessment(dbs, firm, staff, assessment)
+                services.verify_assessment(dbs, firm, staff, assessment, refresh_benchmarks=False)
                 assessment.verified_at = submitted + timedelta(days=7)
             level = min(0.95, level + rng.uniform(0.0, 0.12))
             count += 1
         dbs.flush()  # write this firm's rows while the session is still bound to it
+    from saas.benchmarking.services import refresh
+
+    refresh(dbs, version)
     return count
 
 

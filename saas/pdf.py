@@ -36,6 +36,7 @@ from urllib.parse import unquote, unquote_to_bytes
 
 from flask import current_app, has_request_context, render_template
 from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -308,6 +309,18 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _benchmark(benchmark: Mapping[str, Any]) -> dict[str, Any]:
+    """Copy the benchmark dict, adding a percentile bar (SVG from saas.charts) to the overall and each dimension."""
+    from saas.charts import bar_svg
+
+    plain = _plain(benchmark)
+    overall = plain.setdefault("overall", {})
+    overall["bar"] = bar_svg(overall.get("percentile"), label=_("Percentile"), chart_id="pct-overall", width=110)
+    for i, dim in enumerate(plain.get("dimensions") or []):
+        dim["bar"] = bar_svg(dim.get("percentile"), label=f"{dim.get('name')}", chart_id=f"pct-{i}", width=110)
+    return plain
+
+
 def report_context(
     results: Mapping[str, Any],
     *,
@@ -394,6 +407,6 @@ def report_context(
         "priorities": _plain(results.get("priorities") or []),
         "advice": _plain(results.get("advice") or []),
         "deltas": _plain(results["deltas"]) if results.get("deltas") is not None else None,
-        "benchmark": _plain(benchmark) if benchmark else None,
+        "benchmark": _benchmark(benchmark) if benchmark else None,
         "method": {**method, "cohort_chain": list(COHORT_CHAIN)},
     }

@@ -177,6 +177,7 @@ TENANT_ROUTES = {
     "assessments.submit": _assessment_args,
     "assessments.results": _assessment_args,
     "assessments.download_evidence": _b_evidence,
+    "benchmarking.report_page": _assessment_args,
     "assessments.delete_evidence": _b_evidence,
 }
 # Routes whose ids are not firm-owned rows, with the test that covers their access rule.

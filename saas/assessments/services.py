@@ -358,8 +358,12 @@ def _snapshot(
     return snap
 
 
-def submit_assessment(dbs: Session, firm: Firm, actor: User, assessment: Assessment) -> ScoreSnapshot:
-    """Score a complete draft and freeze the result in an immutable snapshot.
+def submit_assessment(
+    dbs: Session, firm: Firm, actor: User, assessment: Assessment, *, refresh_benchmarks: bool = True
+) -> ScoreSnapshot:
+    """Score a complete draft, freeze the result in an immutable snapshot and refresh the firm's cohorts.
+
+    Bulk loaders pass ``refresh_benchmarks=False`` and refresh every cohort once at the end.
 
     :raises AssessmentError: ``not_draft``; ``incomplete`` (with the missing question ids).
     """
@@ -374,7 +378,16 @@ def submit_assessment(dbs: Session, firm: Firm, actor: User, assessment: Assessm
     assessment.submitted_at = utcnow()
     snap = _snapshot(dbs, firm, assessment, "submitted", result)
     record_event(dbs, actor, "assessment.submitted", subject_firm_id=firm.id, composite=snap.composite)
+    if refresh_benchmarks:
+        _refresh_benchmarks(dbs, firm, assessment)
     return snap
+
+
+def _refresh_benchmarks(dbs: Session, firm: Firm, assessment: Assessment) -> None:
+    """Recompute the cohorts this firm belongs to, so peers see the new scores at once."""
+    from saas.benchmarking.services import refresh
+
+    refresh(dbs, assessment.instrument_version, industry=firm.industry)
 
 
 def stored_result(snapshot: ScoreSnapshot) -> scoring.ScoreResult:
@@ -410,7 +423,9 @@ def save_override(
     return row
 
 
-def verify_assessment(dbs: Session, firm: Firm, assessor: User, assessment: Assessment) -> ScoreSnapshot:
+def verify_assessment(
+    dbs: Session, firm: Firm, assessor: User, assessment: Assessment, *, refresh_benchmarks: bool = True
+) -> ScoreSnapshot:
     """Mark a submitted assessment verified on site and store the snapshot with the verified view."""
     if assessment.status == "draft":
         raise AssessmentError("not_submitted")
@@ -427,6 +442,8 @@ def verify_assessment(dbs: Session, firm: Firm, assessor: User, assessment: Asse
     assessment.verified_by_id = assessor.id
     snap = _snapshot(dbs, firm, assessment, "verified", result)
     record_event(dbs, assessor, "assessment.verified", subject_firm_id=firm.id, composite=snap.composite)
+    if refresh_benchmarks:
+        _refresh_benchmarks(dbs, firm, assessment)
     return snap
 
 

@@ -10,6 +10,7 @@ from saas.models.assessment import (
     ScoreSnapshot,
 )
 from saas.models.base import Base, TenantScoped, utcnow
+from saas.models.benchmark import CohortStatsRow
 from saas.models.firm import FIRM_ROLES, Firm, Invitation, Membership
 from saas.models.ops import AuditEvent, EmailMessage
 from saas.models.user import USER_KINDS, AuthToken, User, UserSession
@@ -25,6 +26,7 @@ __all__ = [
     "FIRM_ROLES",
     "USER_KINDS",
     "AuditEvent",
+    "CohortStatsRow",
     "AuthToken",
     "Base",
     "EmailMessage",

@@ -1,0 +1,227 @@
+"""Benchmark the PDF reports.
+
+Prints ``pdf_render_median_s`` (the firm benchmarking report of a low-scoring firm, about 12 A4 pages, rendered by
+``saas.pdf.render_pdf``; target ≤ 1.5 s) and ``pdf_size_mb`` (target ≤ 1.5). ``pdf_cached_median_ms`` and
+``cohort_recompute_20k_s`` join ``main()`` when the report cache and the cohort statistics land.
+Run with the project's virtualenv: ``.venv/bin/python bench/reports.py [--runs N] [--out report.pdf]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stdout
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import scoring  # noqa: E402
+
+PAST_ASSESSMENTS = 3  # T0–T2 before the reported one: gives deltas and a history chart
+LEVELS = (0.15, 0.2, 0.22, 0.25)  # propensity of each round: a low-scoring firm, so the advice is long
+
+
+@contextmanager
+def bench_app() -> Iterator[Any]:
+    """Yield an app on a fresh, migrated SQLite database in a temporary directory."""
+    os.environ.setdefault("ARGON2_TIME_COST", "1")
+    from config import TestingConfig
+    from saas import create_app, migrate
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/bench.db"
+        migrate.upgrade(url)
+        app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url, WTF_CSRF_ENABLED=False)
+        try:
+            yield app
+        finally:
+            app.extensions["database"][0].dispose()
+
+
+def engine_input(instrument: scoring.Instrument, industry: str, level: float, rng: random.Random) -> Any:
+    """Return a plausible engine input for a firm of propensity ``level``, with a priorities profile."""
+    from saas.demo import demo_answer
+
+    answers = {}
+    for dim in scoring.questions_for(instrument, industry):
+        for q in dim.questions:
+            value = demo_answer(q, level, rng)
+            scoring.check_answer_value(instrument, q, value)
+            answers[q.id] = scoring.Answer(value=value, confidence=rng.randint(2, 5), has_evidence=rng.random() < 0.3)
+    kpis = tuple(k.id for k in instrument.kpis[:3])
+    costs = {c.id: 1 / len(instrument.cost_categories) for c in instrument.cost_categories}
+    return scoring.AssessmentInput(industry=industry, answers=answers, profile=scoring.Profile(kpis, costs))
+
+
+def seed_firm(app: Any) -> tuple[Any, Any]:
+    """Register a silk firm with four submitted assessments a quarter apart; return (firm id, latest assessment id)."""
+    from saas.assessments import services
+    from saas.auth.services import register_firm
+    from saas.extensions import db
+    from saas.models import Assessment, ScoreSnapshot, utcnow
+    from saas.tenancy import set_tenant
+
+    rng = random.Random(4)
+    with app.test_request_context():
+        dbs = db.session
+        firm, user = register_firm(
+            dbs,
+            firm_name="嘉兴基准丝绸织造有限公司",
+            uscc="91350100M000100Y43",
+            industry="silk",
+            county="nanhu",
+            park=None,
+            employees=85,
+            revenue_wan=1200,
+            contact_name="张三",
+            contact_phone=None,
+            owner_name="张三",
+            email="report-bench@bench.example",
+            password="bench password 2026",
+        )
+        version = services.active_instrument(dbs)
+        instrument = services.engine_instrument(version)
+        set_tenant(dbs, firm.id, user.id)
+        now = utcnow()
+        for i, level in enumerate(LEVELS):
+            when = now - timedelta(days=91 * (len(LEVELS) - 1 - i))
+            assessment = Assessment(
+                firm_id=firm.id,
+                instrument_version_id=version.id,
+                industry="silk",
+                round=i,
+                status="submitted",
+                started_at=when,
+                updated_at=when,
+                submitted_at=when,
+            )
+            dbs.add(assessment)
+            dbs.flush()
+            result = scoring.score_assessment(instrument, engine_input(instrument, "silk", level, rng))
+            view = result.self_view
+            dbs.add(
+                ScoreSnapshot(
+                    firm_id=firm.id,
+                    assessment_id=assessment.id,
+                    kind="submitted",
+                    engine_version=result.engine_version,
+                    instrument_version_id=version.id,
+                    instrument_checksum=result.instrument_checksum,
+                    result=result.to_dict(),
+                    composite=view.composite,
+                    maturity=view.maturity,
+                    level=view.level,
+                    band=view.band,
+                    created_at=when,
+                )
+            )
+        dbs.commit()
+        return firm.id, assessment.id
+
+
+def synthetic_benchmark(rows: list[dict[str, Any]], composite: float | None) -> dict[str, Any]:
+    """Return a benchmark dict of made-up cohort figures (the shape saas.pdf.report_context documents)."""
+    from saas.charts import PALETTE, Series, radar_svg
+
+    rng = random.Random(9)
+    dims = []
+    for r in rows:
+        if r["role"] != "maturity":
+            continue
+        p50 = round(rng.uniform(35, 55), 1)
+        p90 = round(p50 + rng.uniform(15, 30), 1)
+        score = r["self"]
+        pct = None if score is None else round(max(1.0, min(99.0, 50 + (score - p50) * 1.6)), 1)
+        dims.append({"name": r["name"], "score": score, "percentile": pct, "p50": p50, "p90": p90})
+    series = [
+        Series("本企业", [d["score"] for d in dims], PALETTE[0]),
+        Series("同组中位数 (P50)", [d["p50"] for d in dims], PALETTE[1], dashed=True),
+        Series("同组标杆 (P90)", [d["p90"] for d in dims], PALETTE[2]),
+    ]
+    radar = radar_svg([d["name"] for d in dims], series, title="同组对比", desc="本企业与同组中位数和标杆的对比")
+    return {
+        "cohort_label": "丝绸 · 南湖区 · 小型企业",
+        "n": 37,
+        "overall": {"percentile": 18.9, "p25": 31.2, "p50": 44.5, "p75": 56.0, "p90": 68.3},
+        "dimensions": dims,
+        "radar_chart": radar,
+    }
+
+
+def report_context(app: Any, firm_id: Any, assessment_id: Any) -> dict[str, Any]:
+    """Build the firm report's plain context as the app will: results.build, then saas.pdf.report_context."""
+    from saas.assessments import results, services
+    from saas.extensions import db
+    from saas.models import Firm
+    from saas.pdf import report_context as pdf_context
+    from saas.tenancy import set_tenant
+
+    with app.test_request_context():
+        dbs = db.session
+        set_tenant(dbs, firm_id)
+        firm = dbs.get(Firm, firm_id)
+        assessment = services.get_assessment(dbs, firm, assessment_id)
+        instrument = services.engine_instrument(assessment.instrument_version)
+        snapshot = services.latest_snapshot(dbs, firm, assessment)
+        ctx = results.build(dbs, firm, assessment, instrument, snapshot, staff=False)
+        benchmark = synthetic_benchmark(ctx["rows"], ctx["view"].composite)
+        context = pdf_context(ctx, firm_name=firm.name, benchmark=benchmark, report_date=date(2026, 3, 1))
+        dbs.rollback()
+        return context
+
+
+def page_count(pdf: bytes) -> int | None:
+    """Return the page count via pdfinfo (poppler-utils), or None when it is not installed."""
+    try:
+        out = subprocess.run(["pdfinfo", "-"], input=pdf, capture_output=True, check=True, timeout=30).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    line = next((x for x in out.decode(errors="replace").splitlines() if x.startswith("Pages:")), "")
+    return int(line.split()[1]) if line else None
+
+
+def bench_pdf(app: Any, context: dict[str, Any], runs: int) -> tuple[float, bytes]:
+    """Render the firm report ``runs`` times after one warm-up; return (median seconds, last PDF)."""
+    from saas.pdf import render_pdf
+
+    with app.app_context():  # as the background worker will: no request context
+        pdf = render_pdf("firm_report.html", context, locale="zh_CN")  # warm-up: imports, fontconfig, caches
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            pdf = render_pdf("firm_report.html", context, locale="zh_CN")
+            times.append(time.perf_counter() - start)
+    return statistics.median(times), pdf
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7, help="timed renders (≥ 5)")
+    parser.add_argument("--out", type=Path, help="also write the PDF here")
+    args = parser.parse_args(argv)
+    runs = max(5, args.runs)
+    with bench_app() as app:
+        with redirect_stdout(io.StringIO()):  # the development mailer prints the verification email
+            firm_id, assessment_id = seed_firm(app)
+        context = report_context(app, firm_id, assessment_id)
+        median_s, pdf = bench_pdf(app, context, runs)
+    if args.out:
+        args.out.write_bytes(pdf)
+    pages = page_count(pdf)
+    print(f"pdf_render_median_s: {median_s:.2f} s ({pages if pages is not None else '?'} pages, median of {runs})")
+    print(f"pdf_size_mb: {len(pdf) / 1_000_000:.2f} MB")
+
+
+if __name__ == "__main__":
+    main()
