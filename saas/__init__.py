@@ -65,7 +65,7 @@ def register_blueprints(app: Flask) -> None:
     from saas.assessments.views import bp as assessments_bp
     from saas.auth.views import bp as auth_bp
     from saas.benchmarking.views import bp as benchmarking_bp
-    from saas.bureau import assessment_views  # noqa: F401 - registers the bureau's assessment routes on its bp
+    from saas.bureau import assessment_views, dashboard_views  # noqa: F401 - register more routes on bureau.bp
     from saas.bureau.views import bp as bureau_bp
     from saas.orgs.views import bp as orgs_bp
     from saas.public.views import bp as public_bp

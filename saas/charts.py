@@ -202,3 +202,50 @@ def strip_svg(
         f'<text x="{width}" y="{height - 1}" font-size="9" text-anchor="end" fill="#57606a">100</text></svg>'
     )
     return Markup("".join(parts))
+
+
+def heatmap_svg(
+    rows: Sequence[str],
+    columns: Sequence[str],
+    values: Sequence[Sequence[float | None]],
+    texts: Sequence[Sequence[str]],
+    *,
+    title: str,
+    desc: str,
+    chart_id: str = "heatmap",
+    cell_w: int = 86,
+    cell_h: int = 30,
+) -> Markup:
+    """Draw a grid of 0–100 values as shaded cells with their text; None (suppressed or empty) stays grey."""
+    left, top = 96, 40
+    width, height = left + cell_w * len(columns) + 8, top + cell_h * len(rows) + 8
+    parts = _open(width, height, title, desc, chart_id)
+    for j, col in enumerate(columns):
+        x = left + j * cell_w + cell_w / 2
+        parts.append(
+            f'<text x="{_num(x)}" y="{top - 10}" font-size="11" text-anchor="middle" fill="#1b1f24">'
+            f"{escape(col)}</text>"
+        )
+    for i, row in enumerate(rows):
+        y = top + i * cell_h
+        parts.append(
+            f'<text x="{left - 6}" y="{_num(y + cell_h / 2 + 4)}" font-size="11" text-anchor="end" '
+            f'fill="#1b1f24">{escape(row)}</text>'
+        )
+        for j in range(len(columns)):
+            value = values[i][j]
+            if value is None:
+                fill, ink = "#eaeef2", "#57606a"
+            else:
+                # light to dark blue as the score rises; white text on the dark half
+                shade = max(0.0, min(1.0, value / 100))
+                r, g, b = (int(235 - 204 * shade), int(243 - 132 * shade), int(255 - 20 * shade))
+                fill, ink = f"#{r:02x}{g:02x}{b:02x}", "#ffffff" if shade > 0.55 else "#1b1f24"
+            x = left + j * cell_w
+            parts.append(
+                f'<rect x="{x + 1}" y="{_num(y + 1)}" width="{cell_w - 2}" height="{cell_h - 2}" fill="{fill}"/>'
+                f'<text x="{_num(x + cell_w / 2)}" y="{_num(y + cell_h / 2 + 4)}" font-size="11" text-anchor="middle" '
+                f'fill="{ink}">{escape(texts[i][j])}</text>'
+            )
+    parts.append("</svg>")
+    return Markup("".join(parts))

@@ -254,6 +254,7 @@ def html_to_pdf(html: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> bytes:
     Cairo call, a fontTools subset): such a call finishes first, still using CPU and memory, and its result is
     thrown away. No signals are used, so this works in any thread (web workers, RQ work horses).
     """
+    _fetcher()  # import WeasyPrint here, never in the thread: an import cut short by abort() would be half done
     render = _Render(html)
     started = time.perf_counter()
     render.thread.start()

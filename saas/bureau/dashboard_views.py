@@ -1,0 +1,71 @@
+"""The bureau dashboard page and its XLSX export (the same tables, the same numbers)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from flask import g, render_template, send_file
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from saas.benchmarking.results_names import dimension_names
+from saas.bureau import dashboard
+from saas.bureau.views import bp
+from saas.charts import heatmap_svg
+from saas.extensions import db
+
+
+def _tables() -> list[dashboard.Table]:
+    return dashboard.build(db.session, g.user, dimension_names(db.session))
+
+
+@bp.route("/dashboard")
+def dashboard_page() -> Any:
+    tables = _tables()
+    heat = next(t for t in tables if t.key == "heatmap")
+    heatmap = None
+    if heat.rows:
+        heatmap = heatmap_svg(
+            [heat.row_labels[r] for r in heat.rows],
+            [heat.column_labels[c] for c in heat.columns],
+            [[heat.value(r, c).value for c in heat.columns] for r in heat.rows],
+            [[dashboard.cell_text(heat.value(r, c), heat.kind) for c in heat.columns] for r in heat.rows],
+            title=heat.title,
+            desc=_(
+                "Mean composite score of the latest assessment of each firm; cells with fewer than 5 firms are hidden."
+            ),
+        )
+    return render_template("bureau/dashboard.html", tables=tables, heatmap=heatmap, cell_text=dashboard.cell_text)
+
+
+@bp.route("/dashboard.xlsx")
+def dashboard_xlsx() -> Any:
+    """Export every dashboard table to one workbook, a sheet per table, with the page's exact cell texts."""
+    book = Workbook()
+    book.remove(book.active)
+    for table in _tables():
+        sheet = book.create_sheet(table.key[:31])
+        sheet.append([table.title])
+        sheet["A1"].font = Font(bold=True)
+        sheet.append([table.row_header, *(table.column_labels[c] for c in table.columns)])
+        for row in table.rows:
+            sheet.append([table.row_labels[row], *(_xlsx_value(table, row, c) for c in table.columns)])
+        sheet.column_dimensions["A"].width = 22
+    buffer = io.BytesIO()
+    book.save(buffer)
+    buffer.seek(0)
+    return send_file(
+        buffer,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name="jiaxing-dashboard.xlsx",
+    )
+
+
+def _xlsx_value(table: dashboard.Table, row: str, column: str) -> Any:
+    cell = table.value(row, column)
+    if cell.suppressed or cell.value is None:
+        return dashboard.cell_text(cell, table.kind)
+    return round(cell.value, 1) if table.kind == "mean" else int(cell.value)

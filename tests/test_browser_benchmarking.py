@@ -1,0 +1,69 @@
+"""Benchmarking journeys in real Chromium: a firm reads its position; staff download the dashboard as XLSX."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from openpyxl import load_workbook
+
+from tests.conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def seeded(live_server):
+    live_server.flask("seed-demo", "--firms", "70")
+    return live_server
+
+
+def login(page, base, email, password="Jiaxing-demo-2026"):
+    page.goto(base + "/auth/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("#login-submit")
+
+
+def test_firm_opens_its_benchmark_page(seeded, page):
+    for n in range(1, 20):  # the first demo firm with a submitted assessment
+        login(page, seeded.url, f"owner{n:03d}@demo.jx.example")
+        page.wait_for_url("**/firm/")
+        page.click("#nav-benchmarking")
+        if page.locator("#cohort-label").count():
+            break
+        page.click("#logout")
+    label = page.locator("#cohort-label").inner_text()
+    assert re.search(r"n = \d+", label)
+    assert page.locator("#bench-radar-card svg[role=img]").is_visible() or "10" in page.content()
+    screenshot(page, "benchmark-report")
+
+
+def test_bureau_dashboard_xlsx_matches_the_page(seeded, page):
+    login(page, seeded.url, "staff@demo.jx.example")
+    page.wait_for_url("**/auth/two-factor")
+    page.fill("#code", seeded.flask("totp-now", "staff@demo.jx.example").strip().splitlines()[-1])
+    page.click("#totp-submit")
+    page.wait_for_url("**/bureau/")
+    page.click("#nav-bureau-dashboard")
+    page.wait_for_selector("#table-heatmap")
+    shown = {
+        cell.get_attribute("data-cell"): cell.inner_text()
+        for cell in page.locator("#table-heatmap td[data-cell]").all()
+    }
+    with page.expect_download() as info:
+        page.click("#export-xlsx")
+    with open(info.value.path(), "rb") as fh:
+        data = fh.read()
+    book = load_workbook(io.BytesIO(data), read_only=True)
+    rows = [[("" if v is None else str(v)) for v in row] for row in book["heatmap"].iter_rows(values_only=True)][2:]
+    book.close()
+    page_rows = [
+        [td.inner_text() for td in tr.locator("td").all()] for tr in page.locator("#table-heatmap tbody tr").all()
+    ]
+    assert len(rows) == len(page_rows) and shown
+    for sheet_row, page_row in zip(rows, page_rows, strict=True):
+        for a, b in zip(page_row, sheet_row[1:], strict=True):
+            assert a == b or (a.replace(".", "").isdigit() and float(a) == float(b))
+    screenshot(page, "bureau-dashboard")
