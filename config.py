@@ -85,6 +85,9 @@ class Config:
     MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "noreply@jx-informatization.local")
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
+    REPORTS_DIR = _env("REPORTS_DIR", str(INSTANCE_DIR / "reports"))
+    REPORTS_SYNC = _env_bool("REPORTS_SYNC")  # render PDFs in the request even when Redis is there
+    REPORT_RENDER_DELAY_S = _env("REPORT_RENDER_DELAY_S")  # tests only: widen the window for killing a worker
     EVIDENCE_DIR = _env("EVIDENCE_DIR", str(INSTANCE_DIR / "evidence"))
     EVIDENCE_MAX_BYTES = _env_int("EVIDENCE_MAX_MB", 10) * 1024 * 1024
     EVIDENCE_MAX_PIXELS = 40_000_000
@@ -121,6 +124,8 @@ class TestingConfig(Config):
     ARGON2_PARALLELISM = 1
     SERVER_NAME = None
     EVIDENCE_DIR = str(INSTANCE_DIR / "test-evidence")
+    REPORTS_DIR = str(INSTANCE_DIR / "test-reports")
+    REPORTS_SYNC = True
 
 
 class ProductionConfig(Config):

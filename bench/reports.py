@@ -28,8 +28,9 @@ sys.path.insert(0, str(ROOT))
 
 import scoring  # noqa: E402
 
-PAST_ASSESSMENTS = 3  # T0–T2 before the reported one: gives deltas and a history chart
-LEVELS = (0.15, 0.2, 0.22, 0.25)  # propensity of each round: a low-scoring firm, so the advice is long
+# Propensity of rounds T0–T3 (T3 is reported): a low-scoring firm, so the advice is long; the earlier rounds give
+# the deltas and the history chart.
+LEVELS = (0.15, 0.2, 0.22, 0.25)
 
 
 @contextmanager
@@ -130,7 +131,7 @@ def seed_firm(app: Any) -> tuple[Any, Any]:
         return firm.id, assessment.id
 
 
-def synthetic_benchmark(rows: list[dict[str, Any]], composite: float | None) -> dict[str, Any]:
+def synthetic_benchmark(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Return a benchmark dict of made-up cohort figures (the shape saas.pdf.report_context documents)."""
     from saas.charts import PALETTE, Series, radar_svg
 
@@ -175,7 +176,7 @@ def report_context(app: Any, firm_id: Any, assessment_id: Any) -> dict[str, Any]
         instrument = services.engine_instrument(assessment.instrument_version)
         snapshot = services.latest_snapshot(dbs, firm, assessment)
         ctx = results.build(dbs, firm, assessment, instrument, snapshot, staff=False)
-        benchmark = synthetic_benchmark(ctx["rows"], ctx["view"].composite)
+        benchmark = synthetic_benchmark(ctx["rows"])
         context = pdf_context(ctx, firm_name=firm.name, benchmark=benchmark, report_date=date(2026, 3, 1))
         dbs.rollback()
         return context
@@ -192,7 +193,7 @@ def page_count(pdf: bytes) -> int | None:
 
 
 def bench_pdf(app: Any, context: dict[str, Any], runs: int) -> tuple[float, bytes]:
-    """Render the firm report ``runs`` times after one warm-up; return (median seconds, last PDF)."""
+    """Render the firm report ``runs`` times after one warm-up; return (median wall-clock seconds, last PDF)."""
     from saas.pdf import render_pdf
 
     with app.app_context():  # as the background worker will: no request context
@@ -205,22 +206,33 @@ def bench_pdf(app: Any, context: dict[str, Any], runs: int) -> tuple[float, byte
     return statistics.median(times), pdf
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=7, help="timed renders (≥ 5)")
-    parser.add_argument("--out", type=Path, help="also write the PDF here")
-    args = parser.parse_args(argv)
-    runs = max(5, args.runs)
+def pdf_figures(runs: int, out: Path | None = None) -> list[str]:
+    """Return the lines for the firm report: render median, size, and the page count and load as context."""
     with bench_app() as app:
-        with redirect_stdout(io.StringIO()):  # the development mailer prints the verification email
+        with redirect_stdout(io.StringIO()):  # the development mailer may print the verification email
             firm_id, assessment_id = seed_firm(app)
         context = report_context(app, firm_id, assessment_id)
+        load = os.getloadavg()[0]
         median_s, pdf = bench_pdf(app, context, runs)
-    if args.out:
-        args.out.write_bytes(pdf)
+    if out is not None:
+        out.write_bytes(pdf)
     pages = page_count(pdf)
-    print(f"pdf_render_median_s: {median_s:.2f} s ({pages if pages is not None else '?'} pages, median of {runs})")
-    print(f"pdf_size_mb: {len(pdf) / 1_000_000:.2f} MB")
+    return [
+        f"pdf_render_median_s: {median_s:.2f} s",
+        f"pdf_size_mb: {len(pdf) / 1_000_000:.2f} MB",
+        f"pdf_pages: {pages if pages is not None else '?'} (median of {runs} renders; load average {load:.1f} before)",
+    ]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print one ``name: value unit`` line per figure; add new figures as functions returning lines."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7, help="timed renders (at least 5)")
+    parser.add_argument("--out", type=Path, help="also write the PDF here")
+    args = parser.parse_args(argv)
+    for line in pdf_figures(max(5, args.runs), args.out):
+        print(line, flush=True)
+    # To come with the report cache and the cohort statistics: pdf_cached_median_ms, cohort_recompute_20k_s.
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ import threading
 import time
 import uuid
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -35,8 +35,10 @@ from typing import Any
 from urllib.parse import unquote, unquote_to_bytes
 
 from flask import current_app, has_request_context, render_template
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale, get_locale, to_user_timezone
 from flask_babel import gettext as _
+
+from saas.charts import bar_svg
 
 log = logging.getLogger(__name__)
 
@@ -276,7 +278,8 @@ def render_pdf(
 
     Needs an app context; a request context is optional. Without a request (a background job) the locale is
     ``locale`` or else ``BABEL_DEFAULT_LOCALE``; with a request it is the request's locale unless ``locale`` is given.
-    Raises TypeError for a context that is not plain values (:func:`check_context`), and :class:`PdfTimeout`.
+    Raises TypeError for a context that is not plain values (:func:`check_context`), and :class:`PdfTimeout` when
+    WeasyPrint takes longer than ``timeout_s`` (the Jinja step before it, milliseconds, is not limited).
     """
     check_context(context)
     if locale is None and not has_request_context():
@@ -312,8 +315,6 @@ def _plain(value: Any) -> Any:
 
 def _benchmark(benchmark: Mapping[str, Any]) -> dict[str, Any]:
     """Copy the benchmark dict, adding a percentile bar (SVG from saas.charts) to the overall and each dimension."""
-    from saas.charts import bar_svg
-
     plain = _plain(benchmark)
     overall = plain.setdefault("overall", {})
     overall["bar"] = bar_svg(overall.get("percentile"), label=_("Percentile"), chart_id="pct-overall", width=110)
@@ -364,7 +365,7 @@ def report_context(
     ]
     return {
         "firm_name": firm_name,
-        "report_date": report_date or date.today(),
+        "report_date": report_date or to_user_timezone(datetime.now(UTC)).date(),
         "assessment": {
             "round": assessment.round,
             "industry": assessment.industry,

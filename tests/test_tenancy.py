@@ -163,6 +163,24 @@ def _assessment_args(app, firm_b):
     return {"assessment_id": _b_assessment(app, firm_b), "number": 1}
 
 
+def _b_report_job(app, firm_b):
+    from saas.models import ReportJob
+
+    assessment_id = _b_assessment(app, firm_b)
+    with app_session(app, firm_b.id) as s:
+        job = ReportJob(
+            firm_id=firm_b.id,
+            kind="firm_report",
+            assessment_id=assessment_id,
+            content_key="k" * 64,
+            locale="zh_CN",
+            status="failed",
+        )
+        s.add(job)
+        s.flush()
+        return {"assessment_id": assessment_id, "job_id": job.id}
+
+
 # Every route whose URL names a firm-owned row, and how to make such rows in firm B (all URL arguments).
 TENANT_ROUTES = {
     "orgs.revoke_invitation": lambda app, b: {"invitation_id": _b_invitation(app, b)},
@@ -178,6 +196,10 @@ TENANT_ROUTES = {
     "assessments.results": _assessment_args,
     "assessments.download_evidence": _b_evidence,
     "benchmarking.report_page": _assessment_args,
+    "benchmarking.request_pdf": _assessment_args,
+    "benchmarking.pdf_status": _b_report_job,
+    "benchmarking.pdf_file": _b_report_job,
+    "benchmarking.pdf_retry": _b_report_job,
     "assessments.delete_evidence": _b_evidence,
 }
 # Routes whose ids are not firm-owned rows, with the test that covers their access rule.

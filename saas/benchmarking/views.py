@@ -5,12 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, abort, g, redirect, render_template, url_for
+from flask import Blueprint, abort, g, redirect, render_template, send_file, url_for
 
+from saas.assessments import results
 from saas.assessments import services as assessment_services
-from saas.benchmarking import report
+from saas.auth.forms import ConfirmForm
+from saas.benchmarking import report, services
 from saas.extensions import db
+from saas.models import ReportJob
+from saas.reports import services as reports
 from saas.security import require_firm_member
+from saas.tenancy import get_in_tenant_or_404
 
 bp = Blueprint("benchmarking", __name__, url_prefix="/benchmarking")
 bp.before_request(require_firm_member)
@@ -37,4 +42,72 @@ def latest() -> Any:
 
 @bp.route("/<uuid:assessment_id>")
 def report_page(assessment_id: uuid.UUID) -> Any:
-    return render_template("benchmarking/report.html", **_context(assessment_id))
+    return render_template("benchmarking/report.html", confirm=ConfirmForm(), **_context(assessment_id))
+
+
+def _report_key(assessment_id: uuid.UUID) -> tuple[Any, Any, str]:
+    assessment = assessment_services.get_assessment(db.session, g.tenant, assessment_id)
+    snapshot = assessment_services.latest_snapshot(db.session, g.tenant, assessment)
+    if snapshot is None:
+        abort(404)
+    bench = services.benchmark_for(db.session, g.tenant, snapshot, assessment.instrument_version)
+    return assessment, snapshot, reports.content_key(snapshot, bench.stats_version if bench else 0, _locale())
+
+
+def _locale() -> str:
+    return "en" if results.lang() == "en" else "zh_CN"
+
+
+@bp.route("/<uuid:assessment_id>/pdf", methods=["POST"])
+def request_pdf(assessment_id: uuid.UUID) -> Any:
+    """Ask for the PDF: a cached report is served at once; otherwise a job renders it (in a worker if one runs)."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if not reports.can_download_full_pdf(g.tenant, g.user):
+        abort(403)
+    assessment, _snapshot, key = _report_key(assessment_id)
+    job, render_now = reports.request_report(db.session, g.tenant, g.user, assessment, key, _locale())
+    db.session.commit()
+    if render_now:
+        reports.render_job(db.session, g.tenant.id, job.id)
+    return redirect(url_for("benchmarking.pdf_status", assessment_id=assessment.id, job_id=job.id))
+
+
+def _job(assessment_id: uuid.UUID, job_id: uuid.UUID) -> ReportJob:
+    job = get_in_tenant_or_404(db.session, ReportJob, job_id, g.tenant.id)
+    if job.assessment_id != assessment_id:
+        abort(404)
+    return job
+
+
+@bp.route("/<uuid:assessment_id>/pdf/<uuid:job_id>")
+def pdf_status(assessment_id: uuid.UUID, job_id: uuid.UUID) -> Any:
+    job = _job(assessment_id, job_id)
+    return render_template("benchmarking/pdf_status.html", job=job, assessment_id=assessment_id, confirm=ConfirmForm())
+
+
+@bp.route("/<uuid:assessment_id>/pdf/<uuid:job_id>/file")
+def pdf_file(assessment_id: uuid.UUID, job_id: uuid.UUID) -> Any:
+    job = _job(assessment_id, job_id)
+    if not reports.can_download_full_pdf(g.tenant, g.user):
+        abort(403)
+    path = reports.report_path(g.tenant.id, job.content_key)
+    if job.status != "ready" or not path.exists():
+        return redirect(url_for("benchmarking.pdf_status", assessment_id=assessment_id, job_id=job.id))
+    response = send_file(
+        path, mimetype="application/pdf", as_attachment=True, download_name=f"benchmark-{job.assessment_id}.pdf"
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/<uuid:assessment_id>/pdf/<uuid:job_id>/retry", methods=["POST"])
+def pdf_retry(assessment_id: uuid.UUID, job_id: uuid.UUID) -> Any:
+    job = _job(assessment_id, job_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    render_now = reports.retry(db.session, g.tenant, job)
+    db.session.commit()
+    if render_now:
+        reports.render_job(db.session, g.tenant.id, job.id)
+    return redirect(url_for("benchmarking.pdf_status", assessment_id=assessment_id, job_id=job.id))

@@ -12,6 +12,7 @@ from saas.models.assessment import (
 from saas.models.base import Base, TenantScoped, utcnow
 from saas.models.benchmark import CohortStatsRow
 from saas.models.firm import FIRM_ROLES, Firm, Invitation, Membership
+from saas.models.jobs import JOB_STATES, ReportJob
 from saas.models.ops import AuditEvent, EmailMessage
 from saas.models.user import USER_KINDS, AuthToken, User, UserSession
 
@@ -25,6 +26,8 @@ __all__ = [
     "ScoreSnapshot",
     "FIRM_ROLES",
     "USER_KINDS",
+    "JOB_STATES",
+    "ReportJob",
     "AuditEvent",
     "CohortStatsRow",
     "AuthToken",

@@ -1,0 +1,1 @@
+"""PDF reports: content-keyed cache, background rendering jobs and the sweeper."""

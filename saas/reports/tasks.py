@@ -1,0 +1,28 @@
+"""Worker entry points (run by ``rq worker reports``): build the app once per process, then render by id."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Flask
+
+_APP: Flask | None = None
+
+
+def _app() -> Flask:
+    global _APP
+    if _APP is None:
+        from saas import create_app
+
+        _APP = create_app()
+    return _APP
+
+
+def render_report_job(firm_id: str, job_id: str) -> str:
+    """Render one report job; safe to run twice (the second run sees it ready and returns)."""
+    from saas.extensions import db
+    from saas.reports.services import render_job
+
+    app = _app()
+    with app.test_request_context(base_url=app.config["PUBLIC_BASE_URL"]):
+        return render_job(db.session, uuid.UUID(firm_id), uuid.UUID(job_id))
