@@ -38,6 +38,13 @@ def test_firm_opens_its_benchmark_page(seeded, page):
     assert re.search(r"n = \d+", label)
     assert page.locator("#bench-radar-card svg[role=img]").is_visible() or "10" in page.content()
     screenshot(page, "benchmark-report")
+    page.click("#request-pdf")  # the live server has no worker: the request renders, then offers the file
+    page.wait_for_selector("#download-pdf")
+    with page.expect_download() as info:
+        page.click("#download-pdf")
+    with open(info.value.path(), "rb") as fh:
+        assert fh.read(5) == b"%PDF-"
+    assert info.value.suggested_filename.endswith(".pdf")
 
 
 def test_bureau_dashboard_xlsx_matches_the_page(seeded, page):

@@ -93,3 +93,30 @@ def test_firm_users_cannot_open_the_dashboard(client, firm_a):
     client.login(firm_a.owner_email)
     assert client.get("/bureau/dashboard").status_code == 403
     assert client.get("/bureau/dashboard.xlsx").status_code == 403
+
+
+def test_cohort_pdf_keeps_suppression_and_names_no_firm(
+    make_client, create_user, create_firm, quick_submission, tmp_path
+):
+    import shutil
+    import subprocess
+
+    from tests.conftest import service_missing
+
+    if shutil.which("pdftotext") is None:
+        service_missing("pdftotext (poppler-utils) is not installed")
+    _seed(create_firm, quick_submission)
+    staff = staff_client(make_client, create_user)
+    response = staff.get("/bureau/reports/cohort.pdf?industry=wood")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    path = tmp_path / "cohort.pdf"
+    path.write_bytes(response.data)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert "木业" in text and "<5" in text
+    assert "嘉善木业" not in text  # no firm name, only aggregates
+    # three wood firms: every figure about them is suppressed, none leaks as a number in the heatmap row
+    heat_line = next(line for line in text.splitlines() if line.strip().startswith("嘉善县"))
+    assert not re.search(r"\d+\.\d", heat_line)
+    haining = staff_client(make_client, create_user, county="haining")
+    assert haining.get("/bureau/reports/cohort.pdf?county=jiashan").status_code == 404
+    assert staff.get("/bureau/reports/cohort.pdf").status_code == 404

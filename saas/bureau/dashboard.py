@@ -103,11 +103,23 @@ def _suppressed(cells: dict[str, dict[str, scoring.Cell]], k: int) -> dict[str, 
     return dict(out)
 
 
-def build(dbs: Session, staff: User, dimension_names: dict[str, str], now: datetime | None = None) -> list[Table]:
-    """Return every dashboard table for ``staff``'s scope."""
+def build(
+    dbs: Session,
+    staff: User,
+    dimension_names: dict[str, str],
+    now: datetime | None = None,
+    *,
+    industry: str | None = None,
+    county: str | None = None,
+) -> list[Table]:
+    """Return every dashboard table for ``staff``'s scope, optionally narrowed to one industry or county."""
     now = now or utcnow()
     k = current_app.config["BENCHMARK"]["suppress_k"]
-    records = _records(dbs, staff)
+    records = [
+        r
+        for r in _records(dbs, staff)
+        if (industry is None or r.industry == industry) and (county is None or r.county == county)
+    ]
     latest = _latest_per_firm(records, now - timedelta(days=730))
     tables = [
         _over_time(records, now, k),
@@ -276,3 +288,8 @@ def _movement(records: list[Record], k: int) -> Table:
         list(cells),
         _suppressed(cells, k),
     )
+
+
+def cohort_k() -> int:
+    """Return the suppression threshold k (cells with fewer firms are hidden)."""
+    return int(current_app.config["BENCHMARK"]["suppress_k"])

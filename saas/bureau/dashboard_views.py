@@ -69,3 +69,48 @@ def _xlsx_value(table: dashboard.Table, row: str, column: str) -> Any:
     if cell.suppressed or cell.value is None:
         return dashboard.cell_text(cell, table.kind)
     return round(cell.value, 1) if table.kind == "mean" else int(cell.value)
+
+
+@bp.route("/reports/cohort.pdf")
+def cohort_pdf() -> Any:
+    """A PDF of the dashboard tables for one industry or one county (within the staff scope), suppression kept."""
+    from flask import abort, request
+
+    from saas.models import utcnow
+    from saas.pdf import render_pdf
+    from saas.reference import COUNTIES, INDUSTRIES
+    from saas.security import in_staff_scope
+
+    industry = request.args.get("industry") if request.args.get("industry") in INDUSTRIES else None
+    county = request.args.get("county") if request.args.get("county") in COUNTIES else None
+    if (industry is None) == (county is None):
+        abort(404)
+    if county is not None and not in_staff_scope(g.user, county):
+        abort(404)
+    tables = dashboard.build(db.session, g.user, dimension_names(db.session), industry=industry, county=county)
+    subject = str(INDUSTRIES[industry]) if industry else str(COUNTIES[county])
+    context = {
+        "subject": subject,
+        "report_date": utcnow().date().isoformat(),
+        "scope": str(COUNTIES[g.user.staff_county]) if g.user.staff_county and g.user.kind != "admin" else "",
+        "suppress_k": dashboard.cohort_k(),
+        "tables": [
+            {
+                "key": t.key,
+                "title": t.title,
+                "row_header": t.row_header,
+                "columns": [t.column_labels[c] for c in t.columns],
+                "rows": [
+                    [t.row_labels[r], *(dashboard.cell_text(t.value(r, c), t.kind) for c in t.columns)] for r in t.rows
+                ],
+            }
+            for t in tables
+        ],
+    }
+    pdf = render_pdf("cohort_report.html", context)
+    return send_file(
+        io.BytesIO(pdf),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"cohort-{industry or county}.pdf",
+    )
