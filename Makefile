@@ -13,8 +13,7 @@ FLASK := $(BIN)/flask --app wsgi
 run: setup
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
-	@echo "Serving at http://127.0.0.1:5000 (Ctrl-C stops)"
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	@bash scripts/serve.sh
 
 test: setup
 	@bash scripts/test.sh

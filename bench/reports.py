@@ -131,32 +131,49 @@ def seed_firm(app: Any) -> tuple[Any, Any]:
         return firm.id, assessment.id
 
 
-def synthetic_benchmark(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Return a benchmark dict of made-up cohort figures (the shape saas.pdf.report_context documents)."""
-    from saas.charts import PALETTE, Series, radar_svg
+def synthetic_benchmark(rows: list[dict[str, Any]], composite: float | None) -> dict[str, Any]:
+    """Return made-up cohort figures shaped like ``saas.benchmarking.report.build``'s ``benchmark`` (37 peers)."""
+    from saas.charts import PALETTE, Series, radar_svg, strip_svg
 
     rng = random.Random(9)
-    dims = []
-    for r in rows:
-        if r["role"] != "maturity":
-            continue
+
+    def metric(mid: str, name: str, score: float | None) -> dict[str, Any]:
         p50 = round(rng.uniform(35, 55), 1)
-        p90 = round(p50 + rng.uniform(15, 30), 1)
-        score = r["self"]
-        pct = None if score is None else round(max(1.0, min(99.0, 50 + (score - p50) * 1.6)), 1)
-        dims.append({"name": r["name"], "score": score, "percentile": pct, "p50": p50, "p90": p90})
+        p25, p75 = round(p50 - rng.uniform(8, 14), 1), round(p50 + rng.uniform(8, 12), 1)
+        p90 = round(p75 + rng.uniform(6, 14), 1)
+        pct = None if score is None else round(max(1.4, min(98.6, 50 + (score - p50) * 1.6)), 1)
+        return {"id": mid, "name": name, "score": score, "percentile": pct, "n": 37,
+                "p25": p25, "p50": p50, "p75": p75, "p90": p90}  # fmt: skip
+
+    overall = metric("composite", "综合得分", composite)
+    dims = [metric(r["id"], r["name"], r["self"]) for r in rows if r["role"] == "maturity"]
+    strips = {
+        d["id"]: strip_svg(
+            [rng.randint(0, 9) for _ in range(10)],
+            score=d["score"],
+            p50=d["p50"],
+            p90=d["p90"],
+            label=d["name"],
+            chart_id=f"strip-{d['id']}",
+        )
+        for d in [overall, *dims]
+    }
     series = [
         Series("本企业", [d["score"] for d in dims], PALETTE[0]),
-        Series("同组中位数 (P50)", [d["p50"] for d in dims], PALETTE[1], dashed=True),
-        Series("同组标杆 (P90)", [d["p90"] for d in dims], PALETTE[2]),
+        Series("同组中位数", [d["p50"] for d in dims], PALETTE[1], dashed=True),
+        Series("同组标杆 (P90)", [d["p90"] for d in dims], PALETTE[2], dashed=True),
     ]
-    radar = radar_svg([d["name"] for d in dims], series, title="同组对比", desc="本企业与同组中位数和标杆的对比")
+    labels = [d["name"] for d in dims]
+    radar = radar_svg(labels, series, title="同组对比", desc="本企业与同组中位数和标杆", chart_id="bench-radar")
     return {
-        "cohort_label": "丝绸 · 南湖区 · 小型企业",
+        "cohort_label": "茧丝绸 · 南湖区 · 小型",
+        "cohort_level": "industry+county+size",
         "n": 37,
-        "overall": {"percentile": 18.9, "p25": 31.2, "p50": 44.5, "p75": 56.0, "p90": 68.3},
+        "sufficient": True,
+        "overall": overall,
         "dimensions": dims,
         "radar_chart": radar,
+        "strips": strips,
     }
 
 
@@ -176,7 +193,7 @@ def report_context(app: Any, firm_id: Any, assessment_id: Any) -> dict[str, Any]
         instrument = services.engine_instrument(assessment.instrument_version)
         snapshot = services.latest_snapshot(dbs, firm, assessment)
         ctx = results.build(dbs, firm, assessment, instrument, snapshot, staff=False)
-        benchmark = synthetic_benchmark(ctx["rows"])
+        benchmark = synthetic_benchmark(ctx["rows"], ctx["view"].composite)
         context = pdf_context(ctx, firm_name=firm.name, benchmark=benchmark, report_date=date(2026, 3, 1))
         dbs.rollback()
         return context

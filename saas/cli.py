@@ -89,6 +89,17 @@ def register_cli(app: Flask) -> None:
             click.echo(f"{version.instrument_key} {version.version}: statistics version {number}")
         db.session.commit()
 
+    @app.cli.command("sweep-reports")
+    @click.option("--older-than", default=120, show_default=True, help="Seconds a job may stay queued or rendering.")
+    def sweep_reports(older_than: int) -> None:
+        """Re-queue report jobs lost by a dead worker or a lost queue message (run every minute)."""
+        from datetime import timedelta
+
+        from saas.extensions import db
+        from saas.reports.services import sweep
+
+        click.echo(f"re-queued {sweep(db.session, timedelta(seconds=older_than))} report jobs")
+
     @app.cli.command("totp-now")
     @click.argument("email")
     def totp_now(email: str) -> None:

@@ -210,33 +210,39 @@ def _write_pdf(html: str) -> bytes:
 
 
 class _Render:
-    """One render in a worker thread; ``abort`` injects :class:`_Aborted` only while WeasyPrint is still running."""
+    """One render in a worker thread that can be asked to stop (see :func:`html_to_pdf`)."""
 
     def __init__(self, html: str) -> None:
         self.html = html
         self.lock = threading.Lock()
-        self.running = True
+        self.running = True  # WeasyPrint still working; abort() only injects while this holds (under the lock)
         self.done = threading.Event()
         self.pdf: bytes | None = None
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self.run, name="pdf-render", daemon=True)
 
     def run(self) -> None:
+        # Two layers of handlers: an _Aborted injected just before `running` turns False can land after the inner
+        # handlers; none can be injected after that.
         try:
             try:
-                pdf = _write_pdf(self.html)
-            finally:
-                with self.lock:
-                    self.running = False
-            self.pdf = pdf
+                try:
+                    pdf = _write_pdf(self.html)
+                finally:
+                    with self.lock:
+                        self.running = False
+                self.pdf = pdf
+            except _Aborted:
+                log.warning("PDF render thread stopped after its time limit")
+            except BaseException as exc:  # noqa: BLE001 - handed over to the waiting caller
+                self.error = exc
         except _Aborted:
-            log.warning("PDF render thread stopped after its time limit")
-        except BaseException as exc:  # noqa: BLE001 - handed over to the waiting caller
-            self.error = exc
+            pass
         finally:
             self.done.set()
 
     def abort(self) -> bool:
+        """Inject :class:`_Aborted` into the render thread if WeasyPrint is still running; return whether it did."""
         with self.lock:
             if not self.running or self.thread.ident is None:
                 return False
@@ -245,24 +251,35 @@ class _Render:
             )
             return bool(hit)
 
+    def reap(self, every_s: float = 0.05, give_up_s: float = 30.0) -> None:
+        """Repeat abort() until the thread ends: an injection landing in a finaliser (``__del__``) is swallowed."""
+        deadline = time.monotonic() + give_up_s
+        while self.abort() and not self.done.wait(every_s):
+            if time.monotonic() > deadline:
+                log.error("PDF render thread still running %.0f s after its time limit", give_up_s)
+                return
+
 
 def html_to_pdf(html: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> bytes:
     """Turn ``html`` into PDF bytes with WeasyPrint, using :func:`safe_fetcher`; raise PdfTimeout after ``timeout_s``.
 
     How the limit works, honestly: WeasyPrint has no cancellation hook, so it runs in a daemon thread and the caller
-    stops waiting after ``timeout_s`` and raises :class:`PdfTimeout`. The overdue thread is then asked to stop with an
-    asynchronous exception (``PyThreadState_SetAsyncExc``), which CPython delivers at the thread's next Python
-    bytecode, so layout (pure Python) stops within milliseconds. It cannot break into one long C call (a Pango or
-    Cairo call, a fontTools subset): such a call finishes first, still using CPU and memory, and its result is
-    thrown away. No signals are used, so this works in any thread (web workers, RQ work horses).
+    stops waiting after ``timeout_s`` and raises :class:`PdfTimeout` at once. A reaper thread then stops the overdue
+    render with an asynchronous exception (``PyThreadState_SetAsyncExc``, repeated every 50 ms because one landing in
+    a finaliser is lost). CPython delivers it at the thread's next Python bytecode, so layout (pure Python) stops
+    within milliseconds. It cannot break into one long C call (a Pango, Cairo or HarfBuzz call): that call finishes
+    first, still using CPU and memory, and its result is thrown away. No signals are used, so this works in any
+    thread (web workers, RQ work horses). An asynchronous exception is a blunt tool (it could, rarely, land between
+    a lock's acquire and its ``try``); the hard limit for background rendering is the RQ job timeout, which kills
+    the whole work horse process.
     """
     _fetcher()  # import WeasyPrint here, never in the thread: an import cut short by abort() would be half done
     render = _Render(html)
     started = time.perf_counter()
     render.thread.start()
     if not render.done.wait(timeout_s):
-        stopped = render.abort()
-        log.error("PDF rendering exceeded %.1f s (%s)", timeout_s, "stopping it" if stopped else "already finishing")
+        threading.Thread(target=render.reap, name="pdf-reaper", daemon=True).start()
+        log.error("PDF rendering exceeded %.1f s; stopping it", timeout_s)
         raise PdfTimeout(f"PDF rendering took longer than {timeout_s:g} s")
     if render.error is not None:
         raise render.error
@@ -314,12 +331,14 @@ def _plain(value: Any) -> Any:
 
 
 def _benchmark(benchmark: Mapping[str, Any]) -> dict[str, Any]:
-    """Copy the benchmark dict, adding a percentile bar (SVG from saas.charts) to the overall and each dimension."""
+    """Copy the benchmark dict, adding a percentile bar (SVG from saas.charts) where the caller gave none."""
     plain = _plain(benchmark)
     overall = plain.setdefault("overall", {})
-    overall["bar"] = bar_svg(overall.get("percentile"), label=_("Percentile"), chart_id="pct-overall", width=110)
-    for i, dim in enumerate(plain.get("dimensions") or []):
-        dim["bar"] = bar_svg(dim.get("percentile"), label=f"{dim.get('name')}", chart_id=f"pct-{i}", width=110)
+    for i, d in enumerate([overall, *(plain.get("dimensions") or [])]):
+        if d.get("bar") is None:
+            shown = "—" if d.get("percentile") is None else format(d["percentile"], ".0f")
+            label = _("Percentile rank %(p)s", p=shown)
+            d["bar"] = bar_svg(d.get("percentile"), label=label, chart_id=f"pct-{d.get('id', i)}")
     return plain
 
 
@@ -336,8 +355,10 @@ def report_context(
     ``results`` is what ``saas.assessments.results.build`` returns; call both under the same locale (``lang`` is the
     engine language, "zh" or "en", by default the current locale's). ``benchmark`` is the firm's cohort position, or
     None while no peer data exists: ``cohort_label``, ``n``, ``overall`` {percentile, p25, p50, p75, p90},
-    ``dimensions`` [{name, score, percentile, p50, p90}], ``radar_chart`` (Markup), optionally ``min_n`` and
-    ``window_months``.
+    ``dimensions`` [{name, score, percentile, p50, p90}], ``radar_chart`` (Markup); optionally ``sufficient``
+    (False: the cohort is below its minimum n, no figures shown), ``cohort_level`` (a ``COHORT_CHAIN`` key),
+    ``strips`` {metric id: Markup}, a ``bar`` (Markup) and ``id`` per metric, ``min_n`` and ``window_months``.
+    ``saas.benchmarking.report.build`` gives exactly this.
     """
     view, instrument = results["view"], results["instrument"]
     snapshot, assessment = results["snapshot"], results["assessment"]

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Serve the app locally. With Redis running, a report worker and a sweeper run beside the web server and stop with
+# it; without Redis, PDFs render inside the request instead.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT INT TERM
+if $BIN/python -c "import redis,sys; redis.Redis.from_url(sys.argv[1], socket_connect_timeout=0.5).ping()" "$REDIS_URL" 2>/dev/null; then
+  echo "Redis at $REDIS_URL: starting a report worker and the sweeper"
+  $BIN/rq worker reports --url "$REDIS_URL" --logging_level WARNING &
+  pids+=($!)
+  (while sleep 60; do $BIN/flask --app wsgi sweep-reports >/dev/null 2>&1 || true; done) &
+  pids+=($!)
+else
+  echo "No Redis at $REDIS_URL: PDF reports render inside the request"
+fi
+echo "Serving at http://127.0.0.1:5000 (Ctrl-C stops)"
+$BIN/flask --app wsgi run --host 127.0.0.1 --port 5000
