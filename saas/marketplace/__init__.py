@@ -1,0 +1,1 @@
+"""B2B industry marketplace: catalogue, attribute validation and product images (pure, no Flask)."""
