@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import base64
+import gc
 import logging
 import re
 import shutil
@@ -320,6 +321,20 @@ def test_rendering_is_time_limited_and_the_overdue_thread_stops() -> None:
     while any(t.name == "pdf-render" for t in threading.enumerate()) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not any(t.name == "pdf-render" for t in threading.enumerate()), "the overdue render kept running"
+    assert gc.get_freeze_count() == 0  # the stopped render gave the frozen objects back to the collector
+
+
+def test_old_objects_are_frozen_only_during_the_render() -> None:
+    assert gc.get_freeze_count() == 0
+    pdf.html_to_pdf("<p>你好</p>")
+    assert gc.get_freeze_count() == 0
+    gc.freeze()  # a worker that froze its start-up objects keeps them frozen
+    try:
+        before = gc.get_freeze_count()
+        pdf.html_to_pdf("<p>你好</p>")
+        assert gc.get_freeze_count() == before
+    finally:
+        gc.unfreeze()
 
 
 def test_context_must_be_plain_values(app) -> None:
