@@ -119,7 +119,7 @@ def history_svg(
     bands: Sequence[float] = (20, 40, 60, 80),
 ) -> Markup:
     """Draw the composite score over time, one marker per assessment, with the band cut-points as guides."""
-    left, right, top, bottom = 40, 16, 16, 36
+    left, right, top, bottom = 40, 44, 16, 36  # room for the last date label
     plot_w, plot_h = width - left - right, height - top - bottom
     parts = _open(width, height, title, desc, chart_id)
 
