@@ -7,13 +7,12 @@ Run with the project's virtualenv: ``.venv/bin/python bench/scoring.py``.
 
 from __future__ import annotations
 
-import os
+import io
 import random
 import statistics
 import sys
-import tempfile
 import time
-from datetime import timedelta
+from contextlib import redirect_stdout
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,77 +53,17 @@ def bench_engine(runs: int = 300) -> float:
 
 
 def bench_results_page(past: int = 50, runs: int = 30) -> float:
-    os.environ.setdefault("ARGON2_TIME_COST", "1")
-    from config import TestingConfig
-    from saas import create_app, migrate
-    from saas.assessments import services
-    from saas.auth.services import register_firm
-    from saas.extensions import db
-    from saas.models import Assessment, ScoreSnapshot, utcnow
-    from saas.tenancy import set_tenant
+    from common import bench_app, seed_firm
 
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{tmp}/bench.db"
-        migrate.upgrade(url)
-        app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url, WTF_CSRF_ENABLED=False)
+    with bench_app() as app:
         rng = random.Random(11)
-        with app.test_request_context():
-            dbs = db.session
-            firm, user = register_firm(
-                dbs,
-                firm_name="嘉兴基准丝绸有限公司",
-                uscc="91350100M000100Y43",
-                industry="silk",
-                county="nanhu",
-                park=None,
-                employees=120,
-                revenue_wan=1500,
-                contact_name="张三",
-                contact_phone=None,
-                owner_name="张三",
-                email="bench@bench.example",
-                password="bench password 2026",
-            )
-            version = services.active_instrument(dbs)
-            instrument = services.engine_instrument(version)
-            set_tenant(dbs, firm.id, user.id)
-            now = utcnow()
-            for i in range(past):
-                when = now - timedelta(days=91 * (past - i))
-                assessment = Assessment(
-                    firm_id=firm.id,
-                    instrument_version_id=version.id,
-                    industry="silk",
-                    round=i,
-                    status="submitted",
-                    started_at=when,
-                    updated_at=when,
-                    submitted_at=when,
-                )
-                dbs.add(assessment)
-                dbs.flush()
-                result = scoring.score_assessment(instrument, engine_input(instrument, "silk", rng))
-                view = result.self_view
-                dbs.add(
-                    ScoreSnapshot(
-                        firm_id=firm.id,
-                        assessment_id=assessment.id,
-                        kind="submitted",
-                        engine_version=result.engine_version,
-                        instrument_version_id=version.id,
-                        instrument_checksum=result.instrument_checksum,
-                        result=result.to_dict(),
-                        composite=view.composite,
-                        maturity=view.maturity,
-                        level=view.level,
-                        band=view.band,
-                        created_at=when,
-                    )
-                )
-            dbs.commit()
-            latest = assessment.id
+        levels = [rng.uniform(0.1, 0.9) for _ in range(past)]
+        with redirect_stdout(io.StringIO()):  # the development mailer may print the verification email
+            _firm_id, latest = seed_firm(app, levels)
         client = app.test_client()
-        response = client.post("/auth/login", data={"email": "bench@bench.example", "password": "bench password 2026"})
+        response = client.post(
+            "/auth/login", data={"email": "report-bench@bench.example", "password": "bench password 2026"}
+        )
         assert response.status_code == 302, response.status_code
         path = f"/assessments/{latest}/results"
         assert client.get(path).status_code == 200
@@ -134,7 +73,6 @@ def bench_results_page(past: int = 50, runs: int = 30) -> float:
             response = client.get(path)
             times.append((time.perf_counter() - start) * 1000)
             assert response.status_code == 200
-        app.extensions["database"][0].dispose()
         return statistics.median(times)
 
 

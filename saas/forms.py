@@ -32,3 +32,13 @@ class BaseForm(FlaskForm):
 def choices_from(mapping: dict[str, Any]) -> list[SelectChoice]:
     """Turn a ``code → lazy label`` mapping into select choices (labels translate at render time)."""
     return [SelectChoice(code, label) for code, label in mapping.items()]
+
+
+def page_number() -> int:
+    """Return the ``page`` query argument as a page number (1 for anything missing or malformed)."""
+    from flask import request
+
+    try:
+        return max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        return 1

@@ -22,22 +22,16 @@ from saas.auth.forms import ConfirmForm
 from saas.bureau import services as bureau_services
 from saas.bureau.views import bp
 from saas.extensions import db
+from saas.forms import page_number
 from saas.models import Evidence
 from saas.tenancy import get_in_tenant_or_404, set_tenant
-
-
-def _page() -> int:
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
 
 
 @bp.route("/assessments")
 def assessments() -> Any:
     status = request.args.get("status")
     per_page = current_app.config["PAGE_SIZE"]
-    page = _page()
+    page = page_number()
     rows, total = bureau_services.page_of_assessments(db.session, g.user, status, page, per_page)
     return render_template(
         "bureau/assessments.html",

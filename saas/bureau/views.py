@@ -11,18 +11,12 @@ from flask_babel import gettext as _
 from saas.auth.forms import ConfirmForm
 from saas.bureau import services
 from saas.extensions import db
+from saas.forms import page_number
 from saas.reference import COUNTIES, INDUSTRIES
 from saas.security import require_staff
 
 bp = Blueprint("bureau", __name__, url_prefix="/bureau")
 bp.before_request(require_staff)
-
-
-def _page() -> int:
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
 
 
 @bp.route("/")
@@ -35,7 +29,7 @@ def home() -> Any:
         q=(request.args.get("q") or "").strip()[:50] or None,
     )
     per_page = current_app.config["PAGE_SIZE"]
-    page = _page()
+    page = page_number()
     firms, total = services.page_of_firms(db.session, g.user, flt, page, per_page)
     return render_template(
         "bureau/home.html",
