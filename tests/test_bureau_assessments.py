@@ -71,3 +71,35 @@ def test_assessor_findings_produce_the_verified_view(app, make_client, create_us
     owner.login(firm_a.owner_email)
     html = owner.get(f"/assessments/{a_id}/results").get_data(as_text=True)
     assert "现场核验" in html and 'id="trust-gap"' not in html and 'id="flags"' not in html
+
+
+def test_assessor_can_correct_row_and_checklist_questions(app, make_client, create_user, firm_a, submitted_assessment):
+    import scoring
+    from saas.assessments import services
+
+    a_id = submitted_assessment(firm_a)
+    with app_session(app, firm_a.id) as s:
+        assessment = s.get(Assessment, (firm_a.id, a_id))
+        instrument = services.engine_instrument(assessment.instrument_version)
+        questions = [q for d in scoring.questions_for(instrument, assessment.industry) for q in d.questions]
+    rows_q = next(q for q in questions if q.type == "adoption")
+    multi_q = next(q for q in questions if q.type == "multi")
+    city = staff_client(make_client, create_user)
+    base = f"/bureau/assessments/{firm_a.id}/{a_id}"
+    page = city.get(base).get_data(as_text=True)
+    assert f'name="q-{rows_q.id}-{rows_q.rows[0].id}"' in page  # the correction form offers every input type
+    data = {"question_id": rows_q.id, "status": "overridden", **{f"q-{rows_q.id}-{r.id}": "0" for r in rows_q.rows}}
+    assert city.post(base + "/override", data).status_code == 302
+    exclusive = [o.id for o in multi_q.options if o.exclusive]
+    data = {
+        "question_id": multi_q.id,
+        "status": "overridden",
+        f"q-{multi_q.id}": exclusive[:1] or [multi_q.options[0].id],
+    }
+    assert city.post(base + "/override", data).status_code == 302
+    city.post(base + "/verify")
+    with app_session(app, firm_a.id) as s:
+        verified = s.scalar(select(ScoreSnapshot).where(ScoreSnapshot.kind == "verified"))
+        overrides = verified.result["inputs"]["overrides"]
+    assert set(overrides) == {rows_q.id, multi_q.id}
+    assert all(v == 0 for v in overrides[rows_q.id]["value"].values())
