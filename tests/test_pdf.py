@@ -129,7 +129,10 @@ def test_firm_report_from_real_results(app, firm_a, submitted_assessment) -> Non
     assert not missing, f"dimension names missing from the PDF text: {missing}"
     with app.test_request_context(), force_locale("zh_CN"):
         summary = gettext("Executive summary")
-        no_peers = gettext("Peer data is not yet available for your cohort, so percentile ranks cannot be shown yet.")
+        no_peers = gettext(
+            "Peer data is not yet available for your cohort, so percentile ranks cannot be shown yet. Your own "
+            "scores follow; the report will show your position once the cohort statistics are published."
+        )
     toc = re.search(re.escape(summary) + r"\s*\.{3,}\s*(\d+)", text)
     assert toc, "the contents lists no page number"
     outline = poppler("pdftohtml", data, "-xml", "-i", "-q", "-stdout")
