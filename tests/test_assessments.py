@@ -93,7 +93,8 @@ def test_reassessment_waits_90_days_and_shows_progress(app, client, firm_a, subm
     client.login(firm_a.owner_email)
     response = client.post("/assessments/start")
     assert response.headers["Location"].endswith("/assessments/")
-    assert "90" in client.get("/assessments/").get_data(as_text=True)
+    index = client.get("/assessments/").get_data(as_text=True)
+    assert "90" in index and 'id="next-allowed"' in index and 'id="start-assessment"' not in index
     with app_session(app, firm_a.id) as s:
         a = s.get(Assessment, (firm_a.id, first))
         a.submitted_at -= timedelta(days=91)

@@ -232,6 +232,15 @@ def start_assessment(dbs: Session, firm: Firm, actor: User, today: Any) -> Asses
     return assessment
 
 
+def next_start_date(dbs: Session, assessments: list[Assessment], today: Any) -> Any:
+    """Return the first day a new assessment may start, or None when it may start today."""
+    submitted = [a.submitted_at for a in assessments if a.submitted_at is not None]
+    if not submitted or any(a.status == "draft" for a in assessments):
+        return None
+    check = scoring.check_reassessment(engine_instrument(active_instrument(dbs)), max(submitted).date(), today)
+    return None if check.allowed else check.earliest
+
+
 def _require_draft(assessment: Assessment) -> None:
     if assessment.status != "draft":
         raise AssessmentError("not_draft")

@@ -61,6 +61,7 @@ def index() -> Any:
         assessments=assessments,
         confirm=ConfirmForm(),
         status_labels=STATUS_LABELS,
+        next_allowed=services.next_start_date(db.session, assessments, utcnow().date()),
         **results_context.history(db.session, g.tenant, assessments),
     )
 
