@@ -65,12 +65,24 @@ def register_blueprints(app: Flask) -> None:
     from saas.assessments.views import bp as assessments_bp
     from saas.auth.views import bp as auth_bp
     from saas.benchmarking.views import bp as benchmarking_bp
-    from saas.bureau import assessment_views, dashboard_views  # noqa: F401 - register more routes on bureau.bp
+    from saas.bureau import assessment_views, dashboard_views, moderation_views  # noqa: F401 - more bureau routes
     from saas.bureau.views import bp as bureau_bp
+    from saas.market.public_views import bp as market_bp
+    from saas.market.supplier_views import bp as products_bp
     from saas.orgs.views import bp as orgs_bp
     from saas.public.views import bp as public_bp
 
-    for bp in (public_bp, auth_bp, account_bp, orgs_bp, assessments_bp, benchmarking_bp, bureau_bp):
+    for bp in (
+        public_bp,
+        auth_bp,
+        account_bp,
+        orgs_bp,
+        assessments_bp,
+        benchmarking_bp,
+        products_bp,
+        market_bp,
+        bureau_bp,
+    ):
         app.register_blueprint(bp)
 
 

@@ -181,6 +181,27 @@ def _b_report_job(app, firm_b):
         return {"assessment_id": assessment_id, "job_id": job.id}
 
 
+def _b_product(app, firm_b):
+    from decimal import Decimal
+
+    from saas.models import Product
+
+    with app_session(app, firm_b.id) as s:
+        product = Product(
+            firm_id=firm_b.id,
+            industry="leather",
+            category_slug="leather/x",
+            title_zh="乙公司头层牛皮",
+            sale_unit="m",
+            moq=Decimal(1),
+            lead_time_days=5,
+            status="draft",
+        )
+        s.add(product)
+        s.flush()
+        return {"product_id": product.id}
+
+
 # Every route whose URL names a firm-owned row, and how to make such rows in firm B (all URL arguments).
 TENANT_ROUTES = {
     "orgs.revoke_invitation": lambda app, b: {"invitation_id": _b_invitation(app, b)},
@@ -196,6 +217,9 @@ TENANT_ROUTES = {
     "assessments.results": _assessment_args,
     "assessments.download_evidence": _b_evidence,
     "benchmarking.report_page": _assessment_args,
+    "products.edit": _b_product,
+    "products.submit": _b_product,
+    "products.archive": _b_product,
     "benchmarking.request_pdf": _assessment_args,
     "benchmarking.pdf_status": _b_report_job,
     "benchmarking.pdf_file": _b_report_job,
@@ -222,6 +246,12 @@ OTHER_ID_ROUTES = {
     ("auth.reset_password", "token"): "test_auth.py: single-use hashed token",
     ("auth.accept_invitation", "token"): "test_orgs.py: the secret token must match the firm's invitation",
     ("static", "filename"): "public static files",
+    ("market.product", "product_id"): "test_market.py: only published products are public; drafts are 404",
+    ("market.supplier", "firm_id"): "test_market.py: the public supplier page shows published products only",
+    ("market.browse", "industry"): "public catalogue path",
+    ("market.browse", "path"): "public catalogue path",
+    ("bureau.moderate", "firm_id"): "test_market.py: county staff get 404 outside their county",
+    ("bureau.moderate", "product_id"): "test_market.py: county staff get 404 outside their county",
 }
 
 

@@ -25,6 +25,8 @@ FORM_PAGES = {
     "account.two_factor",
     "assessments.step",
     "assessments.review",
+    "products.new",
+    "products.edit",
 }
 
 

@@ -14,6 +14,7 @@ from saas.models.benchmark import CohortStatsRow
 from saas.models.firm import FIRM_ROLES, Firm, Invitation, Membership
 from saas.models.jobs import JOB_STATES, ReportJob
 from saas.models.ops import AuditEvent, EmailMessage
+from saas.models.product import PRODUCT_STATES, Product
 from saas.models.user import USER_KINDS, AuthToken, User, UserSession
 
 __all__ = [
@@ -28,6 +29,8 @@ __all__ = [
     "USER_KINDS",
     "JOB_STATES",
     "ReportJob",
+    "PRODUCT_STATES",
+    "Product",
     "AuditEvent",
     "CohortStatsRow",
     "AuthToken",

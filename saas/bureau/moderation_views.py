@@ -1,0 +1,55 @@
+"""The moderation queue: staff publish or reject pending products of firms in their scope; every decision audited."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from saas.auth.forms import ConfirmForm
+from saas.bureau import services as bureau_services
+from saas.bureau.views import bp
+from saas.extensions import db
+from saas.market import services
+from saas.marketplace.catalog import default_catalog
+from saas.tenancy import set_tenant
+
+
+@bp.route("/moderation")
+def moderation() -> Any:
+    return render_template(
+        "bureau/moderation.html",
+        products=services.pending_in_scope(db.session, g.user),
+        catalog=default_catalog(),
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.route("/moderation/<uuid:firm_id>/<uuid:product_id>", methods=["POST"])
+def moderate(firm_id: uuid.UUID, product_id: uuid.UUID) -> Any:
+    firm = bureau_services.get_firm_in_scope(db.session, g.user, firm_id)
+    set_tenant(db.session, firm.id, g.user.id)
+    product = services.get_own(db.session, firm, product_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    decision = request.form.get("decision")
+    reason = (request.form.get("reason") or "").strip()
+    if decision not in ("approve", "reject"):
+        abort(400)
+    if decision == "reject" and not reason:
+        flash(_("Give the supplier a reason for the rejection."), "error")
+        return redirect(url_for("bureau.moderation"))
+    try:
+        services.moderate(db.session, g.user, firm, product, approve=decision == "approve", reason=reason or None)
+    except PermissionError:
+        abort(409)
+    db.session.commit()
+    flash(
+        _("“%(title)s” is published.", title=product.title_zh)
+        if decision == "approve"
+        else _("“%(title)s” is rejected; the supplier sees your reason.", title=product.title_zh),
+        "success",
+    )
+    return redirect(url_for("bureau.moderation"))

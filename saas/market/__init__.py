@@ -1,0 +1,1 @@
+"""The marketplace: supplier products, moderation and the public catalogue."""

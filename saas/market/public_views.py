@@ -1,0 +1,91 @@
+"""The public marketplace (no login): industries, categories, product pages and supplier profiles."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Blueprint, abort, current_app, render_template
+from sqlalchemy import select
+
+from saas.extensions import db
+from saas.forms import page_number
+from saas.market import services
+from saas.marketplace.catalog import UnknownCategory, default_catalog
+from saas.models import Firm
+
+bp = Blueprint("market", __name__, url_prefix="/market")
+
+
+@bp.route("/")
+def home() -> Any:
+    return render_template("market/home.html", catalog=default_catalog())
+
+
+@bp.route("/<industry>/", defaults={"path": ""})
+@bp.route("/<industry>/<path:path>")
+def browse(industry: str, path: str) -> Any:
+    """Readable catalogue URLs: /market/silk/ or /market/silk/silk-fabric/crepe-de-chine."""
+    catalog = default_catalog()
+    try:
+        ind = catalog.industry(industry)
+    except (UnknownCategory, KeyError):
+        abort(404)
+    slug = f"{ind.id}/{path}".rstrip("/") if path else None
+    category = None
+    if slug:
+        try:
+            category = catalog.category(slug)
+        except (UnknownCategory, KeyError):
+            abort(404)
+    per_page = current_app.config["PAGE_SIZE"]
+    page = page_number()
+    products, total = services.published_page(
+        db.session, industry=ind.id, category_prefix=slug, page=page, per_page=per_page
+    )
+    children = [catalog.category(c) for c in (category.children if category else ind.roots)]
+    return render_template(
+        "market/browse.html",
+        catalog=catalog,
+        industry=ind,
+        category=category,
+        children=children,
+        products=products,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // per_page)),
+        breadcrumb=catalog.path(slug) if slug else [],
+    )
+
+
+@bp.route("/products/<uuid:product_id>")
+def product(product_id: uuid.UUID) -> Any:
+    item = services.get_published(db.session, product_id)
+    catalog = default_catalog()
+    return render_template(
+        "market/product.html",
+        product=item,
+        catalog=catalog,
+        breadcrumb=catalog.path(item.category_slug),
+        template=catalog.attributes_for(item.category_slug),
+        badges=services.badges(db.session, item.firm),
+    )
+
+
+@bp.route("/suppliers/<uuid:firm_id>")
+def supplier(firm_id: uuid.UUID) -> Any:
+    firm = db.session.scalar(select(Firm).where(Firm.id == firm_id))
+    if firm is None:
+        abort(404)
+    products, _total = services.published_page(
+        db.session, industry=None, category_prefix=None, page=1, per_page=200, firm_id=firm.id
+    )
+    if not products and firm.verified_at is None:
+        abort(404)  # a firm with nothing public and no verification has no public page
+    return render_template(
+        "market/supplier.html",
+        firm=firm,
+        products=products,
+        badges=services.badges(db.session, firm),
+        catalog=default_catalog(),
+    )

@@ -1,0 +1,282 @@
+"""Marketplace services: supplier products (validated against the category's attribute template), moderation, and
+the public read model (published products only).
+
+Public reads are deliberate cross-tenant reads of published rows (``all_tenants`` + ``status = 'published'``); on
+PostgreSQL the ``products_extra_read`` policy allows exactly that and nothing else.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask import abort
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from saas.audit import record_event
+from saas.marketplace.attributes import normalise_for_search, validate_attributes
+from saas.marketplace.catalog import UnknownCategory, default_catalog
+from saas.models import Assessment, Firm, Product, ScoreSnapshot, User, utcnow
+from saas.search.text import index_terms
+from saas.tenancy import get_in_tenant_or_404, tenant_select
+
+EDITABLE = ("draft", "rejected", "published", "pending")
+
+
+@dataclass
+class ProductInput:
+    """What the supplier's form sends, as text; ``errors`` maps a field to an error code after ``parse``."""
+
+    category_slug: str = ""
+    title_zh: str = ""
+    title_en: str = ""
+    description_zh: str = ""
+    description_en: str = ""
+    sale_unit: str = ""
+    moq: str = ""
+    order_multiple: str = "1"
+    tiers: list[tuple[str, str]] = field(default_factory=list)
+    price_on_request: bool = False
+    samples_available: bool = False
+    lead_time_days: str = ""
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Cleaned:
+    values: dict[str, Any]
+    attributes: dict[str, Any]
+    errors: dict[str, str]
+
+
+def _decimal(text: str) -> Decimal | None:
+    try:
+        value = Decimal(text.strip().replace(",", "").replace("，", ""))
+    except (InvalidOperation, AttributeError):
+        return None
+    return value if value.is_finite() else None
+
+
+def clean(data: ProductInput) -> Cleaned:
+    """Validate a product form; every problem is an error code keyed by field (``attr-<id>`` for attributes)."""
+    catalog = default_catalog()
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    try:
+        category = catalog.category(data.category_slug)
+    except (UnknownCategory, KeyError):
+        return Cleaned({}, {}, {"category_slug": "unknown_category"})
+    if category.children:
+        errors["category_slug"] = "not_a_leaf"
+    values["category_slug"], values["industry"] = category.slug, category.industry
+    title = data.title_zh.strip()
+    if not 2 <= len(title) <= 120:
+        errors["title_zh"] = "title_length"
+    values["title_zh"] = title
+    values["title_en"] = data.title_en.strip()[:160] or None
+    for name in ("description_zh", "description_en"):
+        text = getattr(data, name).strip()
+        if len(text) > 5000:
+            errors[name] = "too_long"
+        values[name] = text or None
+    units = {u.id for u in catalog.sale_units_for(category.slug)}
+    if data.sale_unit not in units:
+        errors["sale_unit"] = "unknown_unit"
+    values["sale_unit"] = data.sale_unit
+    moq, multiple = _decimal(data.moq), _decimal(data.order_multiple or "1")
+    if moq is None or moq <= 0:
+        errors["moq"] = "positive_number"
+    if multiple is None or multiple <= 0:
+        errors["order_multiple"] = "positive_number"
+    values["moq"], values["order_multiple"] = moq, multiple
+    tiers = []
+    for i, (qty_text, price_text) in enumerate(data.tiers):
+        if not qty_text.strip() and not price_text.strip():
+            continue
+        qty, price = _decimal(qty_text), _decimal(price_text)
+        if qty is None or price is None or qty <= 0 or price <= 0:
+            errors[f"tier{i}"] = "bad_tier"
+            continue
+        tiers.append((qty, price))
+    tiers.sort()
+    if tiers and moq is not None and tiers[0][0] < moq:
+        errors["tier0"] = "tier_below_moq"
+    if any(b[1] > a[1] for a, b in zip(tiers, tiers[1:], strict=False)):
+        errors.setdefault("tier1", "tier_price_rises")
+    if not tiers and not data.price_on_request:
+        errors["tier0"] = "price_needed"
+    values["price_tiers"] = [{"min_qty": str(q), "price": str(p)} for q, p in tiers]
+    values["price_on_request"], values["samples_available"] = data.price_on_request, data.samples_available
+    lead = _decimal(data.lead_time_days)
+    if lead is None or lead != lead.to_integral_value() or not 0 <= lead <= 365:
+        errors["lead_time_days"] = "lead_time"
+    values["lead_time_days"] = int(lead) if lead is not None and lead == lead.to_integral_value() else None
+    template = catalog.attributes_for(category.slug)
+    attributes, attr_errors = validate_attributes(template, data.attributes, ignore_unknown=True)
+    errors.update({f"attr-{k}": v for k, v in attr_errors.items()})
+    return Cleaned(values, attributes, errors)
+
+
+def _search_text(values: dict[str, Any], attributes: dict[str, Any]) -> str:
+    template = default_catalog().attributes_for(values["category_slug"])
+    parts = [values["title_zh"], values.get("title_en") or "", *normalise_for_search(template, attributes)]
+    for label in default_catalog().path(values["category_slug"]):
+        parts += [label.label.zh, label.label.en]
+    return " ".join(index_terms(" ".join(parts)))
+
+
+def save_product(dbs: Session, firm: Firm, actor: User, product: Product | None, cleaned: Cleaned) -> Product:
+    """Create or update a product from validated input; an edit of a published product goes back to review."""
+    if cleaned.errors:
+        raise ValueError("save_product needs valid input")
+    if product is None:
+        product = Product(firm_id=firm.id, status="draft")
+        dbs.add(product)
+    elif product.status not in EDITABLE:
+        raise PermissionError(product.status)
+    for name, value in cleaned.values.items():
+        setattr(product, name, value)
+    product.attributes = cleaned.attributes
+    product.search_text = _search_text(cleaned.values, cleaned.attributes)
+    product.updated_at = utcnow()
+    if product.status == "published":
+        product.status, product.submitted_at = "pending", utcnow()
+        record_event(dbs, actor, "product.edited_after_publication", subject_firm_id=firm.id, product=product.id)
+    dbs.flush()
+    return product
+
+
+def submit_for_review(dbs: Session, firm: Firm, actor: User, product: Product) -> None:
+    """Send a draft or rejected product to the moderation queue."""
+    if product.status not in ("draft", "rejected"):
+        raise PermissionError(product.status)
+    product.status, product.submitted_at, product.rejection_reason = "pending", utcnow(), None
+    record_event(dbs, actor, "product.submitted", subject_firm_id=firm.id, product=product.id)
+
+
+def archive(dbs: Session, firm: Firm, actor: User, product: Product) -> None:
+    """Take a product off the market (kept for the firm's records)."""
+    product.status = "archived"
+    record_event(dbs, actor, "product.archived", subject_firm_id=firm.id, product=product.id)
+
+
+def get_own(dbs: Session, firm: Firm, product_id: uuid.UUID) -> Product:
+    """Load one of the firm's products or 404."""
+    return get_in_tenant_or_404(dbs, Product, product_id, firm.id)
+
+
+def list_own(dbs: Session, firm: Firm) -> list[Product]:
+    """Return the firm's products, newest first."""
+    stmt = tenant_select(Product).where(Product.firm_id == firm.id).order_by(Product.updated_at.desc())
+    return list(dbs.scalars(stmt).unique())
+
+
+# --- Moderation -------------------------------------------------------------------------------------------------
+
+
+def pending_in_scope(dbs: Session, staff: User) -> list[Product]:
+    """Return the products waiting for review in the staff member's scope, oldest first."""
+    stmt = (
+        select(Product)
+        .join(Firm, Firm.id == Product.firm_id)
+        .where(Product.status == "pending")
+        .order_by(Product.submitted_at)
+        .execution_options(all_tenants=True)
+    )
+    if staff.kind != "admin" and staff.staff_county is not None:
+        stmt = stmt.where(Firm.county == staff.staff_county)
+    return list(dbs.scalars(stmt).unique())
+
+
+def moderate(dbs: Session, staff: User, firm: Firm, product: Product, *, approve: bool, reason: str | None) -> None:
+    """Publish or reject a pending product; a rejection needs a reason. Every decision is audited."""
+    if product.status != "pending":
+        raise PermissionError(product.status)
+    if approve:
+        product.status, product.published_at, product.rejection_reason = "published", utcnow(), None
+    else:
+        if not reason:
+            raise ValueError("reason required")
+        product.status, product.rejection_reason = "rejected", reason[:500]
+    product.moderated_by_id = staff.id
+    record_event(
+        dbs,
+        staff,
+        "product.approved" if approve else "product.rejected",
+        subject_firm_id=firm.id,
+        product=product.id,
+        reason=reason or "",
+    )
+
+
+# --- Public read model ------------------------------------------------------------------------------------------
+
+
+def _published():  # type: ignore[no-untyped-def]
+    return select(Product).where(Product.status == "published").execution_options(all_tenants=True)
+
+
+def published_page(
+    dbs: Session,
+    *,
+    industry: str | None,
+    category_prefix: str | None,
+    page: int,
+    per_page: int,
+    firm_id: uuid.UUID | None = None,
+) -> tuple[list[Product], int]:
+    """Return one page of published products (newest first) and the total."""
+    stmt = _published()
+    if firm_id is not None:
+        stmt = stmt.where(Product.firm_id == firm_id)
+    if industry:
+        stmt = stmt.where(Product.industry == industry)
+    if category_prefix:
+        stmt = stmt.where(
+            (Product.category_slug == category_prefix) | Product.category_slug.startswith(category_prefix + "/")
+        )
+    total = dbs.scalar(select(func.count()).select_from(stmt.subquery()).execution_options(all_tenants=True)) or 0
+    rows = dbs.scalars(
+        stmt.order_by(Product.published_at.desc(), Product.id).offset((page - 1) * per_page).limit(per_page)
+    )
+    return list(rows.unique()), total
+
+
+def get_published(dbs: Session, product_id: uuid.UUID) -> Product:
+    """Return a published product by id or 404 (drafts, pending and rejected products are never public)."""
+    product = dbs.scalars(_published().where(Product.id == product_id)).unique().first()
+    if product is None:
+        abort(404)
+    return product
+
+
+@dataclass(frozen=True)
+class Badges:
+    uscc_verified: bool
+    site_visit: Any | None  # date of the latest on-site verification, shown for 12 months
+    level: int | None  # informatization level of the latest verified assessment
+
+
+def badges(dbs: Session, firm: Firm) -> Badges:
+    """Compute the platform's badges for a supplier (never bought, never typed in by the firm)."""
+    from saas.benchmarking.services import system_read
+
+    stmt = (
+        select(Assessment.verified_at, ScoreSnapshot.level)
+        .join(
+            ScoreSnapshot,
+            (ScoreSnapshot.firm_id == Assessment.firm_id) & (ScoreSnapshot.assessment_id == Assessment.id),
+        )
+        .where(Assessment.firm_id == firm.id, Assessment.status == "verified", ScoreSnapshot.kind == "verified")
+        .order_by(Assessment.verified_at.desc())
+        .limit(1)
+        .execution_options(all_tenants=True)
+    )
+    with system_read(dbs):
+        row = dbs.execute(stmt).first()
+    visit = row.verified_at if row is not None and row.verified_at > utcnow() - timedelta(days=365) else None
+    return Badges(firm.verified_at is not None, visit, row.level if row is not None else None)

@@ -1,0 +1,52 @@
+"""Marketplace products: firm-owned, moderated before they are public."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from saas.models.base import Base, TenantScoped, utcnow
+from saas.models.firm import Firm
+
+PRODUCT_STATES = ("draft", "pending", "published", "rejected", "archived")
+
+
+class Product(TenantScoped, Base):
+    """A supplier's product. Only ``published`` rows are visible outside the firm (ORM filter and RLS policy)."""
+
+    __tablename__ = "products"
+    __table_args__ = (
+        Index("ix_products_firm_id_status", "firm_id", "status"),
+        Index("ix_products_status_category_slug", "status", "category_slug"),
+    )
+
+    industry: Mapped[str] = mapped_column(String(20))
+    category_slug: Mapped[str] = mapped_column(String(160))
+    title_zh: Mapped[str] = mapped_column(String(120))
+    title_en: Mapped[str | None] = mapped_column(String(160))
+    description_zh: Mapped[str | None] = mapped_column(Text)
+    description_en: Mapped[str | None] = mapped_column(Text)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    sale_unit: Mapped[str] = mapped_column(String(10))
+    moq: Mapped[Decimal] = mapped_column(Numeric(14, 3))
+    order_multiple: Mapped[Decimal] = mapped_column(Numeric(14, 3), default=Decimal(1))
+    # [{"min_qty": "100", "price": "38.50"}, …] ascending; empty with price_on_request
+    price_tiers: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    price_on_request: Mapped[bool] = mapped_column(default=False)
+    samples_available: Mapped[bool] = mapped_column(default=False)
+    lead_time_days: Mapped[int]
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    rejection_reason: Mapped[str | None] = mapped_column(String(500))
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None]
+    published_at: Mapped[datetime | None]
+    moderated_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    firm: Mapped[Firm] = relationship(lazy="joined")
