@@ -30,3 +30,12 @@ def upgrade(url: str, revision: str = "head") -> None:
 def downgrade(url: str, revision: str = "base") -> None:
     """Downgrade the database at ``url`` to ``revision``."""
     command.downgrade(alembic_config(url), revision)
+
+
+#: Database objects that live outside the models on purpose (search indexes); autogenerate must leave them alone.
+UNMANAGED_PREFIXES = ("product_fts", "ix_products_search_terms")
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Tell Alembic's comparison to skip the FTS5 tables and the expression index the models don't describe."""
+    return not (name or "").startswith(UNMANAGED_PREFIXES)

@@ -13,6 +13,7 @@ from saas.forms import page_number
 from saas.market import services
 from saas.marketplace.catalog import UnknownCategory, default_catalog
 from saas.models import Firm
+from saas.reference import COUNTIES
 
 bp = Blueprint("market", __name__, url_prefix="/market")
 
@@ -20,6 +21,32 @@ bp = Blueprint("market", __name__, url_prefix="/market")
 @bp.route("/")
 def home() -> Any:
     return render_template("market/home.html", catalog=default_catalog())
+
+
+@bp.route("/search")
+def search() -> Any:
+    """Chinese full-text search with facets; shareable URLs (every choice is a query argument)."""
+    from flask import request
+
+    from saas.assessments.results import lang
+    from saas.market.search import SORTS, SearchParams
+    from saas.market.search import search as run_search
+
+    args = request.args
+    catalog = default_catalog()
+    industry = args.get("industry") if args.get("industry") in {i.id for i in catalog.industries} else None
+    category = args.get("category") if args.get("category") and catalog.get(args.get("category")) else None
+    params = SearchParams(
+        q=(args.get("q") or "").strip()[:100],
+        industry=industry,
+        category=category,
+        county=args.get("county") if args.get("county") in COUNTIES else None,
+        verified=args.get("verified") == "1",
+        sort=args.get("sort") if args.get("sort") in SORTS else "relevance",
+        page=page_number(),
+    )
+    result = run_search(db.session, params, current_app.config["PAGE_SIZE"], lang())
+    return render_template("market/search.html", params=params, result=result, catalog=catalog, sorts=SORTS)
 
 
 @bp.route("/<industry>/", defaults={"path": ""})

@@ -50,3 +50,16 @@ class Product(TenantScoped, Base):
     moderated_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     firm: Mapped[Firm] = relationship(lazy="joined")
+
+
+class SearchMiss(Base):
+    """A marketplace search that found nothing: the bureau's sourcing-gap report (no user is recorded)."""
+
+    __tablename__ = "search_misses"
+    __table_args__ = (Index("ix_search_misses_normalised_at", "normalised", "at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    query: Mapped[str] = mapped_column(String(100))
+    normalised: Mapped[str] = mapped_column(String(100))
+    industry: Mapped[str | None] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
