@@ -138,3 +138,18 @@ def test_search_page_renders_with_facets(client, catalogue):
     assert 'id="facet-county"' in html and "海宁市" in html and "桐乡市" in html
     assert 'id="product-results"' in html
     assert 'id="no-results"' in client.get("/market/search?q=不存在的商品名称xyz").get_data(as_text=True)
+
+
+def test_sitemap_lists_public_pages_only(client, catalogue):
+    xml = client.get("/sitemap.xml").get_data(as_text=True)
+    assert xml.startswith("<?xml") and "/market/silk/" in xml and "/market/products/" in xml
+    assert xml.count("/market/products/") == 314  # the draft is not listed
+
+
+def test_bureau_sees_the_sourcing_gap_report(app, make_client, create_user, catalogue):
+    from tests.test_bureau import staff_client
+
+    _ids(app, q="碳纤维箱包面料")
+    staff = staff_client(make_client, create_user)
+    html = staff.get("/bureau/search-gaps").get_data(as_text=True)
+    assert "碳纤维箱包面料" in html

@@ -27,6 +27,26 @@ def moderation() -> Any:
     )
 
 
+@bp.route("/search-gaps")
+def search_gaps() -> Any:
+    """The sourcing-gap report: what buyers searched for in the last 90 days and did not find, most frequent first."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from saas.models import SearchMiss, utcnow
+
+    since = utcnow() - timedelta(days=90)
+    rows = db.session.execute(
+        select(SearchMiss.normalised, func.count(), func.max(SearchMiss.at))
+        .where(SearchMiss.at >= since)
+        .group_by(SearchMiss.normalised)
+        .order_by(func.count().desc(), SearchMiss.normalised)
+        .limit(200)
+    ).all()
+    return render_template("bureau/search_gaps.html", rows=rows)
+
+
 @bp.route("/moderation/<uuid:firm_id>/<uuid:product_id>", methods=["POST"])
 def moderate(firm_id: uuid.UUID, product_id: uuid.UUID) -> Any:
     firm = bureau_services.get_firm_in_scope(db.session, g.user, firm_id)

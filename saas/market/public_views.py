@@ -116,3 +116,24 @@ def supplier(firm_id: uuid.UUID) -> Any:
         badges=services.badges(db.session, firm),
         catalog=default_catalog(),
     )
+
+
+def sitemap_xml() -> Any:
+    """``/sitemap.xml``: the marketplace's public pages (catalogue, published products, suppliers) for crawlers."""
+    from xml.sax.saxutils import escape
+
+    from flask import Response, url_for
+
+    catalog = default_catalog()
+    urls = [url_for("market.home", _external=True)]
+    for ind in catalog.industries:
+        urls.append(url_for("market.browse", industry=ind.slug, _external=True))
+        for c in catalog.categories(ind.id):
+            urls.append(url_for("market.browse", industry=ind.slug, path=c.slug.split("/", 1)[1], _external=True))
+    products, _total = services.published_page(db.session, industry=None, category_prefix=None, page=1, per_page=45000)
+    firms = sorted({p.firm_id for p in products}, key=str)
+    urls += [url_for("market.product", product_id=p.id, _external=True) for p in products]
+    urls += [url_for("market.supplier", firm_id=f, _external=True) for f in firms]
+    body = "".join(f"<url><loc>{escape(u)}</loc></url>" for u in urls)
+    xml = f'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{body}</urlset>'
+    return Response(xml, mimetype="application/xml")

@@ -36,6 +36,13 @@ def set_language() -> Any:
     return redirect(safe_next(request.form.get("next")) or url_for("public.home"))
 
 
+@bp.route("/sitemap.xml")
+def sitemap() -> Any:
+    from saas.market.public_views import sitemap_xml
+
+    return sitemap_xml()
+
+
 @bp.route("/healthz")
 def healthz() -> Any:
     db.session.execute(text("SELECT 1"))
