@@ -159,9 +159,82 @@ def seed(firms: int = 200, seed_value: int = 2026) -> bool:
         dbs.flush()
     dbs.flush()
     seed_assessments(dbs, rng)
+    seed_products(dbs, rng)
     set_tenant(dbs, None)
     dbs.commit()
     return True
+
+
+COUNTY_NAMES = {
+    "nanhu": "南湖区",
+    "xiuzhou": "秀洲区",
+    "jiashan": "嘉善县",
+    "pinghu": "平湖市",
+    "haiyan": "海盐县",
+    "haining": "海宁市",
+    "tongxiang": "桐乡市",
+}
+ADJECTIVES = ["厂家直销", "现货供应", "高品质", "外贸出口", "新款", "定制", "批发", "源头工厂", "品牌代工", "环保"]
+
+
+def _demo_attribute(attr: Any, rng: random.Random) -> Any:
+    if attr.type == "number":
+        low = float(attr.min) if attr.min is not None else 1.0
+        high = float(attr.max) if attr.max is not None else 100.0
+        step = float(attr.step or 1)
+        value = round(rng.uniform(low, low + (high - low) * 0.6) / step) * step
+        return f"{max(low, min(high, value)):g}"
+    if attr.type == "enum":
+        return rng.choice(attr.options).id
+    if attr.type == "multi_enum":
+        return [o.id for o in rng.sample(list(attr.options), min(len(attr.options), rng.randint(1, 2)))]
+    return "详见产品说明"
+
+
+def seed_products(dbs: Session, rng: random.Random, per_firm: tuple[int, int] = (4, 9)) -> int:
+    """Publish a realistic catalogue for the demo firms of the seven industries (about 1,200 products)."""
+    from saas.market import services as market
+    from saas.marketplace.catalog import default_catalog
+
+    catalog = default_catalog()
+    staff = dbs.scalar(select(User).where(User.email == "staff@" + DEMO_DOMAIN))
+    count = 0
+    for firm in dbs.scalars(select(Firm).where(Firm.industry != "other").order_by(Firm.created_at, Firm.uscc)).all():
+        set_tenant(dbs, firm.id)
+        owner = dbs.scalar(
+            select(User).join(Membership, Membership.user_id == User.id).where(Membership.role == "owner")
+        )
+        leaves = [c for c in catalog.leaves() if c.industry == firm.industry]
+        for _ in range(rng.randint(*per_firm)):
+            leaf = rng.choice(leaves)
+            template = catalog.attributes_for(leaf.slug)
+            attributes = {a.id: _demo_attribute(a, rng) for a in template if a.required or rng.random() < 0.6}
+            units = catalog.sale_units_for(leaf.slug)
+            moq = rng.choice([1, 10, 50, 100, 200, 500, 1000])
+            price = round(rng.uniform(5, 800), 1)
+            data = market.ProductInput(
+                category_slug=leaf.slug,
+                title_zh=f"{rng.choice(ADJECTIVES)}{leaf.label.zh}",
+                title_en=f"{leaf.label.en}",
+                description_zh=f"{firm.name}生产，{COUNTY_NAMES.get(firm.county, '')}发货，可按需定制。",
+                sale_unit=rng.choice(units).id,
+                moq=str(moq),
+                tiers=[(str(moq), str(price)), (str(moq * 10), str(round(price * 0.9, 1)))],
+                price_on_request=rng.random() < 0.1,
+                samples_available=rng.random() < 0.6,
+                lead_time_days=str(rng.choice([3, 7, 10, 15, 20, 30, 45])),
+                attributes=attributes,
+            )
+            cleaned = market.clean(data)
+            if cleaned.errors:
+                continue
+            product = market.save_product(dbs, firm, owner, None, cleaned)
+            market.submit_for_review(dbs, firm, owner, product)
+            if rng.random() < 0.9 and staff is not None:
+                market.moderate(dbs, staff, firm, product, approve=True, reason=None)
+            count += 1
+        dbs.flush()
+    return count
 
 
 def demo_answer(question: Any, level: float, rng: random.Random) -> Any:

@@ -78,6 +78,12 @@ def test_seed_demo_creates_realistic_firms_once(app):
             if c is not None
         ]
         assert 20 < sum(composites) / len(composites) < 80 and max(composites) - min(composites) > 30
+        from saas.models import Product
+
+        published = s.scalars(
+            select(Product.industry).where(Product.status == "published").execution_options(all_tenants=True)
+        ).all()
+        assert len(published) >= 1000 and len(set(published)) == 7
         kinds = Counter(s.scalars(select(User.kind)).all())
         assert kinds["buyer"] >= 10 and kinds["staff"] >= 2 and kinds["admin"] >= 1
     again = runner.invoke(args=["seed-demo"])
