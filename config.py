@@ -89,6 +89,8 @@ class Config:
     REPORTS_SYNC = _env_bool("REPORTS_SYNC")  # render PDFs in the request even when Redis is there
     REPORT_RENDER_DELAY_S = _env("REPORT_RENDER_DELAY_S")  # tests only: widen the window for killing a worker
     EVIDENCE_DIR = _env("EVIDENCE_DIR", str(INSTANCE_DIR / "evidence"))
+    PRODUCT_IMAGE_DIR = _env("PRODUCT_IMAGE_DIR", str(INSTANCE_DIR / "product-images"))
+    PRODUCT_IMAGES_MAX = 8
     EVIDENCE_MAX_BYTES = _env_int("EVIDENCE_MAX_MB", 10) * 1024 * 1024
     EVIDENCE_MAX_PIXELS = 40_000_000
 
@@ -124,6 +126,7 @@ class TestingConfig(Config):
     ARGON2_PARALLELISM = 1
     SERVER_NAME = None
     EVIDENCE_DIR = str(INSTANCE_DIR / "test-evidence")
+    PRODUCT_IMAGE_DIR = str(INSTANCE_DIR / "test-product-images")
     REPORTS_DIR = str(INSTANCE_DIR / "test-reports")
     REPORTS_SYNC = True
 

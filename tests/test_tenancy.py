@@ -202,6 +202,25 @@ def _b_product(app, firm_b):
         return {"product_id": product.id}
 
 
+def _b_image(app, firm_b):
+    from saas.models import ProductImage
+
+    args = _b_product(app, firm_b)
+    with app_session(app, firm_b.id) as s:
+        image = ProductImage(
+            firm_id=firm_b.id,
+            product_id=args["product_id"],
+            name="0" * 32,
+            extension=".jpg",
+            content_type="image/jpeg",
+            width=10,
+            height=10,
+        )
+        s.add(image)
+        s.flush()
+        return {**args, "image_id": image.id, "size": "thumb"}
+
+
 # Every route whose URL names a firm-owned row, and how to make such rows in firm B (all URL arguments).
 TENANT_ROUTES = {
     "orgs.revoke_invitation": lambda app, b: {"invitation_id": _b_invitation(app, b)},
@@ -220,6 +239,9 @@ TENANT_ROUTES = {
     "products.edit": _b_product,
     "products.submit": _b_product,
     "products.archive": _b_product,
+    "products.upload_image": _b_product,
+    "products.delete_image": _b_image,
+    "products.own_image": _b_image,
     "benchmarking.request_pdf": _assessment_args,
     "benchmarking.pdf_status": _b_report_job,
     "benchmarking.pdf_file": _b_report_job,
@@ -247,6 +269,8 @@ OTHER_ID_ROUTES = {
     ("auth.accept_invitation", "token"): "test_orgs.py: the secret token must match the firm's invitation",
     ("static", "filename"): "public static files",
     ("market.product", "product_id"): "test_market.py: only published products are public; drafts are 404",
+    ("market.image", "image_id"): "test_market_images.py: photos of unpublished products are 404",
+    ("market.image", "size"): "rendition name",
     ("market.supplier", "firm_id"): "test_market.py: the public supplier page shows published products only",
     ("market.browse", "industry"): "public catalogue path",
     ("market.browse", "path"): "public catalogue path",

@@ -27,6 +27,16 @@ PRODUCT_ERRORS = {
 }
 ATTRIBUTE_FALLBACK = _l("Check this value.")
 
+IMAGE_ERRORS = {
+    "empty": _l("The file is empty."),
+    "too_large": _l("The photo is larger than 10 MB."),
+    "bad_type": _l("Only JPEG, PNG and WebP photos are accepted (checked by content, not by name)."),
+    "corrupt": _l("The photo cannot be read; it may be damaged or not really an image."),
+    "too_many_pixels": _l("The photo has too many pixels (at most 25 megapixels)."),
+    "bad_dimensions": _l("The photo is too small or too narrow."),
+    "animated": _l("Animated images are not accepted."),
+}
+
 PRODUCT_STATES = {
     "draft": _l("Draft"),
     "pending": _l("Waiting for review"),

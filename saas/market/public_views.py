@@ -96,6 +96,7 @@ def product(product_id: uuid.UUID) -> Any:
         breadcrumb=catalog.path(item.category_slug),
         template=catalog.attributes_for(item.category_slug),
         badges=services.badges(db.session, item.firm),
+        images=services.images_of(db.session, item.firm_id, item.id, public=True),
     )
 
 
@@ -137,3 +138,20 @@ def sitemap_xml() -> Any:
     body = "".join(f"<url><loc>{escape(u)}</loc></url>" for u in urls)
     xml = f'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{body}</urlset>'
     return Response(xml, mimetype="application/xml")
+
+
+@bp.route("/images/<uuid:image_id>/<any(original, medium, thumb):size>")
+def image(image_id: uuid.UUID, size: str) -> Any:
+    """A photo of a published product (any other photo is a 404)."""
+    from saas.market.supplier_views import send_image
+    from saas.models import Product, ProductImage
+
+    row = db.session.execute(
+        select(ProductImage)
+        .join(Product, (Product.firm_id == ProductImage.firm_id) & (Product.id == ProductImage.product_id))
+        .where(ProductImage.id == image_id, Product.status == "published")
+        .execution_options(all_tenants=True)
+    ).scalar()
+    if row is None:
+        abort(404)
+    return send_image(row, size)

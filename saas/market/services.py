@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 from flask import abort
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 from saas.audit import record_event
 from saas.marketplace.attributes import normalise_for_search, validate_attributes
 from saas.marketplace.catalog import UnknownCategory, default_catalog
-from saas.models import Assessment, Firm, Product, ScoreSnapshot, User, utcnow
+from saas.models import Assessment, Firm, Product, ProductImage, ScoreSnapshot, User, utcnow
 from saas.search.text import index_terms
 from saas.tenancy import get_in_tenant_or_404, tenant_select
 
@@ -280,3 +281,67 @@ def badges(dbs: Session, firm: Firm) -> Badges:
         row = dbs.execute(stmt).first()
     visit = row.verified_at if row is not None and row.verified_at > utcnow() - timedelta(days=365) else None
     return Badges(firm.verified_at is not None, visit, row.level if row is not None else None)
+
+
+# --- Product images ---------------------------------------------------------------------------------------------
+
+SIZES = {"original": "", "medium": "_m", "thumb": "_t"}
+
+
+def image_path(image: ProductImage, size: str) -> Path:
+    """Return the stored file of one rendition (names are ours, never the uploader's)."""
+    from flask import current_app
+
+    return (
+        Path(current_app.config["PRODUCT_IMAGE_DIR"])
+        / str(image.firm_id)
+        / f"{image.name}{SIZES[size]}{image.extension}"
+    )
+
+
+def images_of(dbs: Session, firm_id: uuid.UUID, product_id: uuid.UUID, *, public: bool = False) -> list[ProductImage]:
+    """Return a product's images in display order (``public`` reads another firm's published product)."""
+    stmt = select(ProductImage).where(ProductImage.firm_id == firm_id, ProductImage.product_id == product_id)
+    if public:
+        stmt = stmt.execution_options(all_tenants=True)
+    return list(dbs.scalars(stmt.order_by(ProductImage.position, ProductImage.created_at)))
+
+
+def add_image(dbs: Session, firm: Firm, actor: User, product: Product, data: bytes) -> ProductImage:
+    """Check, re-encode and store an uploaded photo; nothing is written when it is refused.
+
+    :raises ImageRejected: with the reason code; :raises PermissionError: when the product has too many images.
+    """
+    from flask import current_app
+
+    from saas.marketplace.images import check_product_image
+
+    existing = images_of(dbs, firm.id, product.id)
+    if len(existing) >= current_app.config["PRODUCT_IMAGES_MAX"]:
+        raise PermissionError("too_many_images")
+    checked = check_product_image(data)
+    image = ProductImage(
+        firm_id=firm.id,
+        product_id=product.id,
+        name=checked.name,
+        extension=checked.image.extension,
+        content_type=checked.image.content_type,
+        width=checked.image.width,
+        height=checked.image.height,
+        position=len(existing),
+    )
+    folder = Path(current_app.config["PRODUCT_IMAGE_DIR"]) / str(firm.id)
+    folder.mkdir(parents=True, exist_ok=True)
+    for filename, rendition in checked.files().items():
+        (folder / filename).write_bytes(rendition.data)
+    dbs.add(image)
+    dbs.flush()
+    record_event(dbs, actor, "product.image_added", subject_firm_id=firm.id, product=product.id)
+    return image
+
+
+def remove_image(dbs: Session, image: ProductImage) -> None:
+    """Delete an image row and its files."""
+    for size in SIZES:
+        image_path(image, size).unlink(missing_ok=True)
+    dbs.delete(image)

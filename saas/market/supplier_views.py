@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from saas.auth.forms import ConfirmForm
 from saas.extensions import db
 from saas.market import services
-from saas.market.labels import ATTRIBUTE_FALLBACK, PRODUCT_ERRORS, PRODUCT_STATES
+from saas.market.labels import ATTRIBUTE_FALLBACK, IMAGE_ERRORS, PRODUCT_ERRORS, PRODUCT_STATES
 from saas.marketplace.catalog import default_catalog
 from saas.security import require_firm_member
 
@@ -72,6 +72,7 @@ def _form_page(product: Any, category_slug: str, values: dict[str, Any], errors:
         values=values,
         errors=_messages(errors),
         confirm=ConfirmForm(),
+        images=services.images_of(db.session, g.tenant.id, product.id) if product is not None else [],
     ), status
 
 
@@ -167,3 +168,79 @@ def archive(product_id: uuid.UUID) -> Any:
     db.session.commit()
     flash(_("The product is archived and no longer public."), "info")
     return redirect(url_for("products.index"))
+
+
+def _image_message(code: str) -> str:
+    return str(IMAGE_ERRORS.get(code, IMAGE_ERRORS["corrupt"]))
+
+
+@bp.route("/<uuid:product_id>/images", methods=["POST"])
+def upload_image(product_id: uuid.UUID) -> Any:
+    from saas.marketplace.images import ImageRejected
+
+    product = services.get_own(db.session, g.tenant, product_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    upload = request.files.get("image")
+    if upload is None or not upload.filename:
+        flash(_("Choose a photo to upload."), "error")
+        return redirect(url_for("products.edit", product_id=product.id) + "#images")
+    try:
+        data = upload.stream.read(current_app.config["MAX_CONTENT_LENGTH"] + 1)
+    finally:
+        upload.close()
+    try:
+        services.add_image(db.session, g.tenant, g.user, product, data)
+    except ImageRejected as exc:
+        db.session.rollback()
+        flash(_message_for(exc), "error")
+        return redirect(url_for("products.edit", product_id=product.id) + "#images")
+    except PermissionError:
+        flash(_("A product can have at most %(n)d photos.", n=current_app.config["PRODUCT_IMAGES_MAX"]), "error")
+        return redirect(url_for("products.edit", product_id=product.id) + "#images")
+    db.session.commit()
+    flash(_("The photo is added."), "success")
+    return redirect(url_for("products.edit", product_id=product.id) + "#images")
+
+
+def _message_for(exc: Any) -> str:
+    return _image_message(getattr(exc, "code", "corrupt"))
+
+
+def _own_image(product_id: uuid.UUID, image_id: uuid.UUID) -> Any:
+    from saas.models import ProductImage
+    from saas.tenancy import get_in_tenant_or_404
+
+    image = get_in_tenant_or_404(db.session, ProductImage, image_id, g.tenant.id)
+    if image.product_id != product_id:
+        abort(404)
+    return image
+
+
+@bp.route("/<uuid:product_id>/images/<uuid:image_id>/delete", methods=["POST"])
+def delete_image(product_id: uuid.UUID, image_id: uuid.UUID) -> Any:
+    image = _own_image(product_id, image_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.remove_image(db.session, image)
+    db.session.commit()
+    flash(_("The photo is removed."), "info")
+    return redirect(url_for("products.edit", product_id=product_id) + "#images")
+
+
+@bp.route("/<uuid:product_id>/images/<uuid:image_id>/<any(original, medium, thumb):size>")
+def own_image(product_id: uuid.UUID, image_id: uuid.UUID, size: str) -> Any:
+    """The supplier's preview of its own photos (drafts included)."""
+    return send_image(_own_image(product_id, image_id), size)
+
+
+def send_image(image: Any, size: str) -> Any:
+    """Send one stored rendition with its fixed content type (never sniffed, never the uploader's)."""
+    from flask import send_file
+
+    path = services.image_path(image, size)
+    if not path.exists():
+        abort(404)
+    response = send_file(path, mimetype=image.content_type, max_age=3600)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -14,7 +14,7 @@ from saas.models.benchmark import CohortStatsRow
 from saas.models.firm import FIRM_ROLES, Firm, Invitation, Membership
 from saas.models.jobs import JOB_STATES, ReportJob
 from saas.models.ops import AuditEvent, EmailMessage
-from saas.models.product import PRODUCT_STATES, Product, SearchMiss
+from saas.models.product import PRODUCT_STATES, Product, ProductImage, SearchMiss
 from saas.models.user import USER_KINDS, AuthToken, User, UserSession
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "PRODUCT_STATES",
     "Product",
     "SearchMiss",
+    "ProductImage",
     "AuditEvent",
     "CohortStatsRow",
     "AuthToken",

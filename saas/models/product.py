@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import JSON, ForeignKey, ForeignKeyConstraint, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from saas.models.base import Base, TenantScoped, utcnow
@@ -63,3 +63,22 @@ class SearchMiss(Base):
     normalised: Mapped[str] = mapped_column(String(100))
     industry: Mapped[str | None] = mapped_column(String(20))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProductImage(TenantScoped, Base):
+    """A product photo, re-encoded and stored under a random name in three sizes (original, medium, thumbnail)."""
+
+    __tablename__ = "product_images"
+    __table_args__ = (
+        Index("ix_product_images_firm_id_product_id", "firm_id", "product_id"),
+        ForeignKeyConstraint(["firm_id", "product_id"], ["products.firm_id", "products.id"], ondelete="CASCADE"),
+    )
+
+    product_id: Mapped[uuid.UUID]
+    name: Mapped[str] = mapped_column(String(40))
+    extension: Mapped[str] = mapped_column(String(5))
+    content_type: Mapped[str] = mapped_column(String(20))
+    width: Mapped[int]
+    height: Mapped[int]
+    position: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
