@@ -62,6 +62,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Register one blueprint per feature package."""
     from saas.account.views import bp as account_bp
+    from saas.api.views import bp as api_bp
     from saas.assessments.views import bp as assessments_bp
     from saas.auth.views import bp as auth_bp
     from saas.benchmarking.views import bp as benchmarking_bp
@@ -81,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
         benchmarking_bp,
         products_bp,
         market_bp,
+        api_bp,
         bureau_bp,
     ):
         app.register_blueprint(bp)

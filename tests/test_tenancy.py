@@ -269,6 +269,7 @@ OTHER_ID_ROUTES = {
     ("auth.accept_invitation", "token"): "test_orgs.py: the secret token must match the firm's invitation",
     ("static", "filename"): "public static files",
     ("market.product", "product_id"): "test_market.py: only published products are public; drafts are 404",
+    ("api.product", "product_id"): "test_api.py + test_market.py: only published products are served",
     ("market.image", "image_id"): "test_market_images.py: photos of unpublished products are 404",
     ("market.image", "size"): "rendition name",
     ("market.supplier", "firm_id"): "test_market.py: the public supplier page shows published products only",
