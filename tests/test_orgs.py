@@ -89,3 +89,16 @@ def test_members_page_lists_only_own_firm(client, firm_a, firm_b):
     client.login(firm_a.owner_email)
     html = client.get("/firm/members").get_data(as_text=True)
     assert firm_a.owner_email in html and firm_b.owner_email not in html
+
+
+def test_a_buyer_account_cannot_join_a_firm(app, client, make_client, firm_a, create_user):
+    buyer = create_user("buyer")
+    client.login(firm_a.owner_email)
+    client.post("/firm/members/invite", {"email": buyer["email"], "role": "member"})
+    link = _invite_link(app, buyer["email"])
+    other = make_client()
+    other.login(buyer["email"])
+    response = other.post(link)
+    assert response.status_code == 409 and "采购商" in response.get_data(as_text=True)
+    with app_session(app, firm_a.id) as s:
+        assert len(s.scalars(select(Membership)).all()) == 1

@@ -285,7 +285,12 @@ def accept_invitation(firm_id: uuid.UUID, token: str) -> Any:
             return redirect(url_for("auth.login", next=request.path))
         else:
             user = existing
-        org_services.accept_invitation(db.session, invitation, user)
+        try:
+            org_services.accept_invitation(db.session, invitation, user)
+        except org_services.MembershipError:
+            db.session.rollback()
+            flash(_("This account is a buyer or staff account and cannot join a firm. Use another email."), "error")
+            return render_template("auth/invitation.html", invitation=invitation, form=None, existing=existing), 409
         if g.get("user") is None:
             login_user(user)
         switch_firm(invitation.firm)
