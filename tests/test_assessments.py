@@ -172,3 +172,23 @@ def test_published_instrument_versions_are_immutable(app, tmp_path):
         second = services.publish_instrument(s, copied)
         assert second.version == "1.0.1" and second.is_active
         assert not s.get(InstrumentVersion, first.id).is_active  # superseded, kept for its assessments
+
+
+def test_a_refused_answer_keeps_what_was_typed_and_the_valid_ones_are_saved(app, client, firm_a, start_assessment):
+    from tests.conftest import best_answer_fields
+
+    assessment_id, questions = start_assessment(firm_a)
+    client.login(firm_a.owner_email)
+    html = client.get(f"/assessments/{assessment_id}/step/1").get_data(as_text=True)
+    on_page = [q for q in questions if f'data-question="{q.id}"' in html]
+    kpi = next(q for q in on_page if q.type == "kpi")
+    data = {}
+    for q in on_page:
+        data.update(best_answer_fields(q))
+    data[f"q-{kpi.id}"] = "十二点五"
+    response = client.post(f"/assessments/{assessment_id}/step/1", data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and 'value="十二点五"' in page
+    with app_session(app, firm_a.id) as s:
+        saved = set(s.scalars(select(AssessmentAnswer.question_id)).all())
+    assert saved == {q.id for q in on_page} - {kpi.id}

@@ -123,3 +123,18 @@ def form_state(question: scoring.Question, value: Any) -> dict[str, Any]:
     if kind == "kpi":
         return {"number": value}
     return {"baseline": value.get("baseline"), "current": value.get("current")}
+
+
+def typed_state(question: scoring.Question, form: MultiDict[str, str]) -> dict[str, Any]:
+    """Return the form state of what the user typed for ``question`` (to re-show refused input unchanged)."""
+    key = f"q-{question.id}"
+    kind = question.type
+    if kind in ("single", "requirement"):
+        return {"chosen": {form.get(key)}} if form.get(key) else {}
+    if kind == "multi":
+        return {"chosen": set(form.getlist(key))}
+    if kind in ROW_STATES:
+        return {"rows": {r.id: form.get(f"{key}-{r.id}") for r in question.rows if form.get(f"{key}-{r.id}")}}
+    if kind == "kpi":
+        return {"number": form.get(key, "")}
+    return {"baseline": form.get(f"{key}-baseline", ""), "current": form.get(f"{key}-current", "")}

@@ -278,8 +278,13 @@ def save_answer(
         raise AssessmentError("na_not_allowed")
     if confidence is not None and not 1 <= confidence <= 5:
         raise AssessmentError("bad_confidence")
-    answers = answers_of(dbs, firm, assessment)
-    row = answers.get(question.id)
+    row = dbs.scalar(
+        tenant_select(AssessmentAnswer).where(
+            AssessmentAnswer.firm_id == firm.id,
+            AssessmentAnswer.assessment_id == assessment.id,
+            AssessmentAnswer.question_id == question.id,
+        )
+    )
     if row is None:
         row = AssessmentAnswer(firm_id=firm.id, assessment_id=assessment.id, question_id=question.id)
         dbs.add(row)

@@ -25,7 +25,7 @@ import scoring
 from saas.assessments import evidence as evidence_store
 from saas.assessments import results as results_context
 from saas.assessments import services
-from saas.assessments.answers import AnswerRejected, form_state, parse_answer
+from saas.assessments.answers import AnswerRejected, form_state, parse_answer, typed_state
 from saas.assessments.labels import CONFIDENCE_LABELS, ERRORS, SCALE_LABELS, STATUS_LABELS
 from saas.auth.forms import ConfirmForm
 from saas.extensions import db
@@ -112,26 +112,20 @@ def step(assessment_id: uuid.UUID, number: int) -> Any:
             try:
                 parsed = parse_answer(question, request.form)
                 if parsed.value is not None or parsed.na or question.id in existing:
-                    services.save_answer(
-                        db.session,
-                        g.tenant,
-                        g.user,
-                        assessment,
-                        question,
-                        value=parsed.value,
-                        na=parsed.na,
-                        confidence=parsed.confidence,
-                    )
+                    _save(assessment, question, parsed)
             except (AnswerRejected, services.AssessmentError) as exc:
                 errors[question.id] = _message(exc.code)
+        # Valid answers are kept even when others on the page are not (as autosave would have kept them).
+        db.session.commit()
         if not errors:
-            db.session.commit()
             if number < len(dims):
                 return redirect(url_for("assessments.step", assessment_id=assessment.id, number=number + 1))
             return redirect(url_for("assessments.review", assessment_id=assessment.id))
-        db.session.rollback()
     answers = services.answers_of(db.session, g.tenant, assessment)
     prog = services.progress(instrument, assessment, answers)
+    states = {q.id: form_state(q, answers[q.id].value) for q in dim.questions if q.id in answers}
+    for qid in errors:  # show what was typed, not what is stored, where the input was refused
+        states[qid] = typed_state(next(q for q in dim.questions if q.id == qid), request.form)
     return render_template(
         "assessments/step.html",
         assessment=assessment,
@@ -141,7 +135,7 @@ def step(assessment_id: uuid.UUID, number: int) -> Any:
         number=number,
         progress=prog,
         answers=answers,
-        states={q.id: form_state(q, answers[q.id].value) for q in dim.questions if q.id in answers},
+        states=states,
         evidence=services.evidence_of(db.session, g.tenant, assessment),
         errors=errors,
         scale_labels=SCALE_LABELS,
@@ -149,6 +143,19 @@ def step(assessment_id: uuid.UUID, number: int) -> Any:
         default_confidence=str(instrument.params.confidence_default),
         confirm=ConfirmForm(),
     ), (400 if errors else 200)
+
+
+def _save(assessment: Any, question: scoring.Question, parsed: Any) -> Any:
+    return services.save_answer(
+        db.session,
+        g.tenant,
+        g.user,
+        assessment,
+        question,
+        value=parsed.value,
+        na=parsed.na,
+        confidence=parsed.confidence,
+    )
 
 
 @bp.route("/<uuid:assessment_id>/answer", methods=["POST"])
@@ -159,17 +166,7 @@ def autosave(assessment_id: uuid.UUID) -> Any:
         return jsonify(ok=False, error=_message("not_draft")), 409
     try:
         question = services.question_of(instrument, assessment, request.form.get("question_id", ""))
-        parsed = parse_answer(question, request.form)
-        answer = services.save_answer(
-            db.session,
-            g.tenant,
-            g.user,
-            assessment,
-            question,
-            value=parsed.value,
-            na=parsed.na,
-            confidence=parsed.confidence,
-        )
+        answer = _save(assessment, question, parse_answer(question, request.form))
     except (AnswerRejected, services.AssessmentError) as exc:
         db.session.rollback()
         return jsonify(ok=False, error=_message(exc.code)), (409 if exc.code == "not_draft" else 400)
