@@ -56,7 +56,7 @@ def seed_firm(app: Any, levels: Sequence[float]) -> tuple[Any, Any]:
     from saas.assessments import services
     from saas.auth.services import register_firm
     from saas.extensions import db
-    from saas.models import Assessment, ScoreSnapshot, utcnow
+    from saas.models import Assessment, utcnow
     from saas.tenancy import set_tenant
 
     rng = random.Random(4)
@@ -96,22 +96,6 @@ def seed_firm(app: Any, levels: Sequence[float]) -> tuple[Any, Any]:
             dbs.add(assessment)
             dbs.flush()
             result = scoring.score_assessment(instrument, engine_input(instrument, "silk", level, rng))
-            view = result.self_view
-            dbs.add(
-                ScoreSnapshot(
-                    firm_id=firm.id,
-                    assessment_id=assessment.id,
-                    kind="submitted",
-                    engine_version=result.engine_version,
-                    instrument_version_id=version.id,
-                    instrument_checksum=result.instrument_checksum,
-                    result=result.to_dict(),
-                    composite=view.composite,
-                    maturity=view.maturity,
-                    level=view.level,
-                    band=view.band,
-                    created_at=when,
-                )
-            )
+            services.store_snapshot(dbs, firm, assessment, "submitted", result).created_at = when
         dbs.commit()
         return firm.id, assessment.id

@@ -17,13 +17,6 @@ from saas.assessments import services
 from saas.charts import PALETTE, Series, history_svg, radar_svg
 from saas.models import Assessment, Firm, ScoreSnapshot
 
-QUADRANTS = {
-    "quick_win": "Quick win",
-    "strategic_bet": "Strategic bet",
-    "fill_in": "Fill-in",
-    "deprioritise": "Later",
-}
-
 
 def lang() -> str:
     """Return the engine language code ("zh" or "en") for the current locale."""
@@ -122,10 +115,12 @@ def _advice(instrument: scoring.Instrument, result: scoring.ScoreResult, names: 
     return plans
 
 
-def _comparison(dbs: Session, firm: Firm, assessment: Assessment, instrument: scoring.Instrument, result) -> Any:
+def _comparison(
+    dbs: Session, firm: Firm, assessment: Assessment, assessments: list[Assessment], instrument, result
+) -> Any:
     previous = [
         a
-        for a in services.list_assessments(dbs, firm)
+        for a in assessments
         if a.submitted_at is not None
         and assessment.submitted_at is not None
         and a.submitted_at < assessment.submitted_at
@@ -172,7 +167,8 @@ def build(
         desc=_("Radar chart of the eight maturity dimensions, 0–100: %(summary)s", summary=summary),
     )
     priorities = sorted((p for p in result.priorities if p.top), key=lambda p: p.rank)
-    comparison = _comparison(dbs, firm, assessment, instrument, result)
+    assessments = services.list_assessments(dbs, firm)
+    comparison = _comparison(dbs, firm, assessment, assessments, instrument, result)
     material = None
     if comparison is not None:
         material = [
@@ -207,5 +203,5 @@ def build(
         if staff
         else [],
         "instrument": instrument,
-        **history(dbs, firm, services.list_assessments(dbs, firm)),
+        **history(dbs, firm, assessments),
     }

@@ -349,9 +349,10 @@ def headline_view(result: scoring.ScoreResult, kind: str) -> scoring.ViewResult:
     return result.verified_view if kind == "verified" and result.verified_view is not None else result.self_view
 
 
-def _snapshot(
+def store_snapshot(
     dbs: Session, firm: Firm, assessment: Assessment, kind: str, result: scoring.ScoreResult
 ) -> ScoreSnapshot:
+    """Store ``result`` as an immutable snapshot of ``assessment`` with its headline numbers."""
     view = headline_view(result, kind)
     snap = ScoreSnapshot(
         firm_id=firm.id,
@@ -390,7 +391,7 @@ def submit_assessment(
     result = scoring.score_assessment(instrument, engine_input(assessment, answers, evidence_of(dbs, firm, assessment)))
     assessment.status = "submitted"
     assessment.submitted_at = utcnow()
-    snap = _snapshot(dbs, firm, assessment, "submitted", result)
+    snap = store_snapshot(dbs, firm, assessment, "submitted", result)
     record_event(dbs, actor, "assessment.submitted", subject_firm_id=firm.id, composite=snap.composite)
     if refresh_benchmarks:
         _refresh_benchmarks(dbs, firm, assessment)
@@ -454,7 +455,7 @@ def verify_assessment(
     assessment.status = "verified"
     assessment.verified_at = utcnow()
     assessment.verified_by_id = assessor.id
-    snap = _snapshot(dbs, firm, assessment, "verified", result)
+    snap = store_snapshot(dbs, firm, assessment, "verified", result)
     record_event(dbs, assessor, "assessment.verified", subject_firm_id=firm.id, composite=snap.composite)
     if refresh_benchmarks:
         _refresh_benchmarks(dbs, firm, assessment)

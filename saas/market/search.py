@@ -102,11 +102,10 @@ def search(dbs: Session, p: SearchParams, per_page: int, lang: str) -> SearchRes
         order = [Product.published_at.desc()]
     elif p.sort == "moq":
         order = [Product.moq.asc(), Product.published_at.desc()]
-    else:  # relevance: the whole query in the title first, then the newest
-        order = [
-            case((Product.title_zh.contains(normalised), 0), else_=1) if normalised else Product.id.is_(None),
-            Product.published_at.desc(),
-        ]
+    elif normalised:  # relevance: the whole query in the title first, then the newest
+        order = [case((Product.title_zh.contains(normalised), 0), else_=1), Product.published_at.desc()]
+    else:
+        order = [Product.published_at.desc()]
     rows = dbs.scalars(stmt.order_by(*order, Product.id).offset((p.page - 1) * per_page).limit(per_page))
     result = SearchResult(list(rows.unique()), total, max(1, -(-total // per_page)), normalised)
     result.facets["category"] = _category_facet(dbs, p, lang)
