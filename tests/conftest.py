@@ -505,34 +505,42 @@ def register_firm_in_browser(page: Any, base_url: str, *, name: str, email: str,
     page.wait_for_url("**/firm/")
 
 
+def fill_answers(session: Any, assessment: Any, level: float, rng: Any) -> None:
+    """Store a demo-like answer (propensity ``level``) to every question of ``assessment``."""
+    import scoring
+    from saas.assessments import services
+    from saas.demo import demo_answer
+    from saas.models import AssessmentAnswer
+
+    instrument = services.engine_instrument(assessment.instrument_version)
+    for dim in scoring.questions_for(instrument, assessment.industry):
+        for q in dim.questions:
+            session.add(
+                AssessmentAnswer(
+                    firm_id=assessment.firm_id,
+                    assessment_id=assessment.id,
+                    question_id=q.id,
+                    value=demo_answer(q, level, rng),
+                    confidence=3,
+                )
+            )
+    session.flush()
+
+
 @pytest.fixture()
 def quick_submission(app: Flask):  # type: ignore[no-untyped-def]
     """Return a callable that stores demo-like answers and submits through the services (no HTTP); gives the id."""
     import random
 
-    import scoring
     from saas.assessments import services
-    from saas.demo import demo_answer
-    from saas.models import AssessmentAnswer, Firm, User, utcnow
+    from saas.models import Firm, User, utcnow
 
     def _submit(firm: FirmHandle, level: float, seed: int = 0) -> uuid.UUID:
         rng = random.Random(seed)
         with app_session(app, firm.id) as s:
             f, user = s.get(Firm, firm.id), s.get(User, firm.owner_id)
             assessment = services.start_assessment(s, f, user, utcnow().date())
-            instrument = services.engine_instrument(assessment.instrument_version)
-            for dim in scoring.questions_for(instrument, assessment.industry):
-                for q in dim.questions:
-                    s.add(
-                        AssessmentAnswer(
-                            firm_id=firm.id,
-                            assessment_id=assessment.id,
-                            question_id=q.id,
-                            value=demo_answer(q, level, rng),
-                            confidence=3,
-                        )
-                    )
-            s.flush()
+            fill_answers(s, assessment, level, rng)
             services.submit_assessment(s, f, user, assessment)
             return assessment.id
 

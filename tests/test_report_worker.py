@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from config import TestingConfig
-from tests.conftest import PASSWORD, ROOT, fresh_database, service_missing, valid_uscc
+from tests.conftest import PASSWORD, ROOT, fill_answers, fresh_database, service_missing, valid_uscc
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 pytestmark = pytest.mark.redis
@@ -69,14 +69,12 @@ def test_killed_worker_job_is_requeued_by_the_sweeper_and_completes_once(tmp_pat
     redis_client = _redis()
     redis_client.flushdb()
     urls = fresh_database("jx_test_worker")
-    import scoring
     from saas import create_app
     from saas.assessments import services as assessment_services
     from saas.auth.services import register_firm
     from saas.benchmarking.services import benchmark_for
-    from saas.demo import demo_answer
     from saas.extensions import db
-    from saas.models import AssessmentAnswer, utcnow
+    from saas.models import utcnow
     from saas.reports import services as reports
     from saas.tenancy import set_tenant
 
@@ -110,19 +108,7 @@ def test_killed_worker_job_is_requeued_by_the_sweeper_and_completes_once(tmp_pat
         )
         set_tenant(s, firm.id, user.id)
         assessment = assessment_services.start_assessment(s, firm, user, utcnow().date())
-        instrument = assessment_services.engine_instrument(assessment.instrument_version)
-        for dim in scoring.questions_for(instrument, assessment.industry):
-            for q in dim.questions:
-                s.add(
-                    AssessmentAnswer(
-                        firm_id=firm.id,
-                        assessment_id=assessment.id,
-                        question_id=q.id,
-                        value=demo_answer(q, 0.4, rng),
-                        confidence=3,
-                    )
-                )
-        s.flush()
+        fill_answers(s, assessment, 0.4, rng)
         snapshot = assessment_services.submit_assessment(s, firm, user, assessment)
         bench = benchmark_for(s, firm, snapshot, assessment.instrument_version)
         key = reports.content_key(snapshot, bench.stats_version if bench else 0, "zh_CN")
