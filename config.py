@@ -91,6 +91,14 @@ class Config:
     EVIDENCE_DIR = _env("EVIDENCE_DIR", str(INSTANCE_DIR / "evidence"))
     PRODUCT_IMAGE_DIR = _env("PRODUCT_IMAGE_DIR", str(INSTANCE_DIR / "product-images"))
     PRODUCT_IMAGES_MAX = 8
+    # Buyer limits against spam, per account and calendar day (Asia/Shanghai).
+    INQUIRY_DAILY_LIMIT = _env_int("INQUIRY_DAILY_LIMIT", 20)
+    RFQ_DAILY_LIMIT = _env_int("RFQ_DAILY_LIMIT", 5)
+    RFQ_MAX_QUOTES = 10
+    COMPARE_MAX = 4
+    # Bulk catalogue import: the upload size and the rows one file may hold.
+    IMPORT_MAX_BYTES = _env_int("IMPORT_MAX_MB", 10) * 1024 * 1024
+    IMPORT_MAX_ROWS = 20_000
     EVIDENCE_MAX_BYTES = _env_int("EVIDENCE_MAX_MB", 10) * 1024 * 1024
     EVIDENCE_MAX_PIXELS = 40_000_000
 

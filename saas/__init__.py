@@ -68,10 +68,13 @@ def register_blueprints(app: Flask) -> None:
     from saas.benchmarking.views import bp as benchmarking_bp
     from saas.bureau import assessment_views, dashboard_views, moderation_views  # noqa: F401 - more bureau routes
     from saas.bureau.views import bp as bureau_bp
+    from saas.inquiries.views import bp as inquiries_bp
+    from saas.market import bulk_views  # noqa: F401 - bulk import/export routes on the supplier blueprint
     from saas.market.public_views import bp as market_bp
     from saas.market.supplier_views import bp as products_bp
     from saas.orgs.views import bp as orgs_bp
     from saas.public.views import bp as public_bp
+    from saas.rfqs.views import bp as rfqs_bp
 
     for bp in (
         public_bp,
@@ -82,6 +85,8 @@ def register_blueprints(app: Flask) -> None:
         benchmarking_bp,
         products_bp,
         market_bp,
+        inquiries_bp,
+        rfqs_bp,
         api_bp,
         bureau_bp,
     ):

@@ -278,6 +278,46 @@ def create_user(app: Flask):  # type: ignore[no-untyped-def]
     return _create
 
 
+DEFAULT_SILK_ATTRIBUTES = {"momme": "19mm", "fibre_composition": ["mulberry-silk"]}
+
+
+@pytest.fixture()
+def publish_product(app: Flask):  # type: ignore[no-untyped-def]
+    """Return a callable that creates a published product for a firm through the real validation and returns its id.
+
+    ``attributes`` are form values (as the supplier form sends them); other keywords override ``ProductInput``.
+    """
+    from saas.market.services import ProductInput, clean, save_product
+    from saas.models import Firm, User, utcnow
+
+    def _publish(
+        firm: FirmHandle,
+        title: str = "19姆米重磅真丝双绉面料",
+        category: str = "silk/silk-fabric/crepe-de-chine",
+        attributes: dict[str, Any] | None = None,
+        **fields: Any,
+    ) -> uuid.UUID:
+        data = ProductInput(
+            category_slug=category,
+            title_zh=title,
+            sale_unit=fields.pop("sale_unit", "m"),
+            moq=fields.pop("moq", "100"),
+            tiers=fields.pop("tiers", [("100", "88")]),
+            lead_time_days=fields.pop("lead_time_days", "15"),
+            attributes=attributes if attributes is not None else DEFAULT_SILK_ATTRIBUTES,
+            **fields,
+        )
+        cleaned = clean(data)
+        assert not cleaned.errors, cleaned.errors
+        with app_session(app, firm.id) as s:
+            product = save_product(s, s.get(Firm, firm.id), s.get(User, firm.owner_id), None, cleaned)
+            product.status, product.published_at = "published", utcnow()
+            s.flush()
+            return product.id
+
+    return _publish
+
+
 @pytest.fixture()
 def firm_a(create_firm):  # type: ignore[no-untyped-def]
     return create_firm(name="嘉兴甲丝绸有限公司")

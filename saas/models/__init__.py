@@ -15,6 +15,7 @@ from saas.models.firm import FIRM_ROLES, Firm, Invitation, Membership
 from saas.models.jobs import JOB_STATES, ReportJob
 from saas.models.ops import AuditEvent, EmailMessage
 from saas.models.product import PRODUCT_STATES, Product, ProductImage, SearchMiss
+from saas.models.trade import RFQ_STATES, Favourite, Inquiry, InquiryMessage, Quote, Rfq
 from saas.models.user import USER_KINDS, AuthToken, User, UserSession
 
 __all__ = [
@@ -34,6 +35,12 @@ __all__ = [
     "SearchMiss",
     "ProductImage",
     "AuditEvent",
+    "RFQ_STATES",
+    "Favourite",
+    "Inquiry",
+    "InquiryMessage",
+    "Quote",
+    "Rfq",
     "CohortStatsRow",
     "AuthToken",
     "Base",

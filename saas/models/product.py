@@ -23,10 +23,13 @@ class Product(TenantScoped, Base):
     __table_args__ = (
         Index("ix_products_firm_id_status", "firm_id", "status"),
         Index("ix_products_status_category_slug", "status", "category_slug"),
+        Index("uq_products_firm_id_sku", "firm_id", "sku", unique=True),
     )
 
     industry: Mapped[str] = mapped_column(String(20))
     category_slug: Mapped[str] = mapped_column(String(160))
+    # The supplier's own article number: bulk imports update the product with the same SKU.
+    sku: Mapped[str | None] = mapped_column(String(64))
     title_zh: Mapped[str] = mapped_column(String(120))
     title_en: Mapped[str | None] = mapped_column(String(160))
     description_zh: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,1 @@
+"""Requests for quotation: buyers ask, suppliers in the matching category quote, the buyer accepts one."""
