@@ -66,8 +66,13 @@ def app_role_url(owner_url: str) -> str:
     return make_url(owner_url).set(username=role, password=None).render_as_string(hide_password=False)
 
 
+#: Prefix of the PostgreSQL test databases; give concurrent runs on one server different prefixes.
+DB_PREFIX = os.environ.get("TEST_DB_PREFIX", "jx_test")
+
+
 def fresh_database(name: str, *, migrate_to: str | None = "head") -> DatabaseUrls:
     """Create an empty database called ``name`` (dropping any old one) and migrate it."""
+    name = name.replace("jx_test", DB_PREFIX, 1)
     if BACKEND == "postgres":
         base = make_url(PG_URL)
         admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
