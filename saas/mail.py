@@ -30,6 +30,10 @@ SUBJECTS = {
     "verify_email": N_("Confirm your email address"),
     "reset_password": N_("Reset your password"),
     "invitation": N_("You are invited to join %(firm)s"),
+    "inquiry_new": N_("New inquiry about %(product)s"),
+    "inquiry_reply": N_("New reply about %(product)s"),
+    "quote_received": N_("New quote for your request %(rfq)s"),
+    "quote_accepted": N_("Your quote for %(rfq)s was accepted"),
 }
 
 
