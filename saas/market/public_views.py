@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Any
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, abort, current_app, render_template, url_for
 from sqlalchemy import select
 
 from saas.extensions import db
@@ -29,10 +30,54 @@ def search() -> Any:
     from flask import request
 
     from saas.assessments.results import lang
-    from saas.market.search import SORTS, SearchParams
     from saas.market.search import search as run_search
 
-    args = request.args
+    params = search_params(request.args, page_number())
+    result = run_search(db.session, params, current_app.config["PAGE_SIZE"], lang())
+    args = query_args(params)
+
+    def link(**changes: Any) -> str:
+        """The search URL with some arguments replaced ('' or () drops one); always back to page 1."""
+        merged = {**args, **changes}
+        return url_for("market.search", **{k: v for k, v in merged.items() if v not in ("", (), [], None)})
+
+    def toggle(key: str, value: str) -> str:
+        chosen = list(args.get(key, []))
+        return link(**{key: [v for v in chosen if v != value] if value in chosen else [*chosen, value]})
+
+    return render_template(
+        "market/search.html",
+        params=params,
+        result=result,
+        catalog=default_catalog(),
+        link=link,
+        toggle=toggle,
+        pager_args={k: v for k, v in args.items() if v not in ("", (), [], None)},
+        moq_labels=moq_labels(),
+    )
+
+
+def moq_labels() -> dict[str, str]:
+    """Readable MOQ ranges (the quantities are in each product's own sale unit)."""
+    from flask_babel import gettext as _
+
+    from saas.market.search import MOQ_RANGES
+
+    labels = {}
+    for value, low, high in MOQ_RANGES:
+        if low is None:
+            labels[value] = _("Under %(n)s", n=high)
+        elif high is None:
+            labels[value] = _("%(n)s or more", n=low)
+        else:
+            labels[value] = _("%(low)s to %(high)s", low=low, high=high)
+    return labels
+
+
+def search_params(args: Any, page: int) -> Any:
+    """Read a search from query arguments; anything unknown is ignored rather than refused (shared links age)."""
+    from saas.market.search import MOQ_VALUES, SORTS, SearchParams, filterable, number_ranges
+
     catalog = default_catalog()
     industry = args.get("industry") if args.get("industry") in {i.id for i in catalog.industries} else None
     category = args.get("category") if args.get("category") and catalog.get(args.get("category")) else None
@@ -43,10 +88,32 @@ def search() -> Any:
         county=args.get("county") if args.get("county") in COUNTIES else None,
         verified=args.get("verified") == "1",
         sort=args.get("sort") if args.get("sort") in SORTS else "relevance",
-        page=page_number(),
+        page=page,
+        moq=tuple(v for v in MOQ_VALUES if v in args.getlist("moq")),
     )
-    result = run_search(db.session, params, current_app.config["PAGE_SIZE"], lang())
-    return render_template("market/search.html", params=params, result=result, catalog=catalog, sorts=SORTS)
+    attrs = []
+    for attr in filterable(params):
+        allowed = [r[0] for r in number_ranges(attr)] if attr.type == "number" else [o.id for o in attr.options]
+        chosen = tuple(v for v in allowed if v in args.getlist(f"a.{attr.id}"))
+        if chosen:
+            attrs.append((attr.id, chosen))
+    return replace(params, attrs=tuple(attrs))
+
+
+def query_args(params: Any) -> dict[str, Any]:
+    """The query arguments that reproduce ``params`` (without the page)."""
+    args: dict[str, Any] = {
+        "q": params.q,
+        "industry": params.industry or "",
+        "category": params.category or "",
+        "county": params.county or "",
+        "verified": "1" if params.verified else "",
+        "sort": params.sort if params.sort != "relevance" else "",
+        "moq": list(params.moq),
+    }
+    for attr_id, values in params.attrs:
+        args[f"a.{attr_id}"] = list(values)
+    return args
 
 
 @bp.route("/<industry>/", defaults={"path": ""})

@@ -4,25 +4,40 @@ The query is normalised and planned once; the plan renders as an FTS5 MATCH on S
 content index) or as a tsquery against the GIN expression index on PostgreSQL. Both index the same space-joined terms
 (``products.search_text``), so both backends return the same rows (tested on the same fixture).
 Facet counts are disjunctive: each facet is counted with every other filter applied but not its own, so a chosen
-facet still shows its alternatives.
+facet still shows its alternatives. Facets: category (next level down), county, verified suppliers, MOQ range, and
+once a category is chosen, every filterable attribute of its template (enum and multi-enum by option, numbers by the
+template's bucket ranges). Attribute values live in the ``products.attributes`` JSON; they are read with the
+dialect's JSON functions (``json_extract``/``json_each`` on SQLite, ``->>``/``json_array_elements_text`` on
+PostgreSQL) over the candidate rows, which a chosen category already narrows.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, select, text
+from sqlalchemy import and_, case, exists, func, literal, or_, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
 
-from saas.marketplace.catalog import UnknownCategory, default_catalog
+from saas.marketplace.attributes import format_number
+from saas.marketplace.catalog import Attribute, UnknownCategory, default_catalog
 from saas.models import Firm, Product, SearchMiss
 from saas.reference import COUNTIES
 from saas.search.text import normalise, query_plan, to_fts5, to_tsquery
 
 SORTS = ("relevance", "newest", "moq")
+#: MOQ ranges (in the product's own sale unit): (value, low inclusive, high exclusive).
+MOQ_RANGES: tuple[tuple[str, Decimal | None, Decimal | None], ...] = (
+    ("-100", None, Decimal(100)),
+    ("100-500", Decimal(100), Decimal(500)),
+    ("500-1000", Decimal(500), Decimal(1000)),
+    ("1000-5000", Decimal(1000), Decimal(5000)),
+    ("5000-", Decimal(5000), None),
+)
+MOQ_VALUES = tuple(r[0] for r in MOQ_RANGES)
 
 
 @dataclass(frozen=True)
@@ -34,6 +49,12 @@ class SearchParams:
     verified: bool = False
     sort: str = "relevance"
     page: int = 1
+    moq: tuple[str, ...] = ()  # chosen MOQ_VALUES (OR)
+    # chosen attribute values: ((attribute id, (option ids or bucket values, …)), …); OR within, AND across
+    attrs: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def chosen(self, attribute_id: str) -> tuple[str, ...]:
+        return next((values for key, values in self.attrs if key == attribute_id), ())
 
 
 @dataclass
@@ -45,6 +66,15 @@ class Facet:
 
 
 @dataclass
+class AttributeFacet:
+    """One filterable attribute of the chosen category, with its options or ranges and their counts."""
+
+    id: str
+    label: str
+    values: list[Facet]
+
+
+@dataclass
 class SearchResult:
     products: list[Product]
     total: int
@@ -52,6 +82,62 @@ class SearchResult:
     normalised: str
     facets: dict[str, list[Facet]] = field(default_factory=dict)
     verified_count: int = 0
+    attribute_facets: list[AttributeFacet] = field(default_factory=list)
+
+
+def number_ranges(attr: Attribute) -> list[tuple[str, Decimal | None, Decimal | None]]:
+    """The facet ranges of a number attribute from its template buckets: below the first, between each, above."""
+    edges = list(attr.buckets)
+    if not edges:
+        return []
+    ranges: list[tuple[str, Decimal | None, Decimal | None]] = [(f"-{format_number(edges[0])}", None, edges[0])]
+    for low, high in zip(edges, edges[1:], strict=False):
+        ranges.append((f"{format_number(low)}-{format_number(high)}", low, high))
+    ranges.append((f"{format_number(edges[-1])}-", edges[-1], None))
+    return ranges
+
+
+def filterable(p: SearchParams) -> tuple[Attribute, ...]:
+    """The attributes offered as facets: the chosen category's filterable ones (none without a category)."""
+    if not p.category:
+        return ()
+    try:
+        return default_catalog().filterable_attributes(p.category)
+    except (UnknownCategory, KeyError):
+        return ()
+
+
+def _in_range(column: ColumnElement[Any], low: Decimal | None, high: Decimal | None) -> ColumnElement[bool]:
+    parts = []
+    if low is not None:
+        parts.append(column >= low)
+    if high is not None:
+        parts.append(column < high)
+    return and_(*parts)
+
+
+def _number_of(attr: Attribute) -> ColumnElement[Any]:
+    return Product.attributes[attr.id].as_float()
+
+
+def _attribute_filter(dbs: Session, attr: Attribute, values: tuple[str, ...]) -> ColumnElement[bool] | None:
+    if attr.type == "number":
+        ranges = [r for r in number_ranges(attr) if r[0] in values]
+        return or_(*(_in_range(_number_of(attr), low, high) for _v, low, high in ranges)) if ranges else None
+    options = [o.id for o in attr.options if o.id in values]
+    if not options:
+        return None
+    if attr.type == "enum":
+        return Product.attributes[attr.id].as_string().in_(options)
+    items = _elements(dbs, attr)
+    return exists(select(literal(1)).select_from(items).where(items.c.value.in_(options)))
+
+
+def _elements(dbs: Session, attr: Attribute) -> Any:
+    """A table-valued function over a multi-enum attribute's list of option ids (one row per chosen option)."""
+    if dbs.get_bind().dialect.name == "postgresql":
+        return func.json_array_elements_text(Product.attributes[attr.id]).table_valued("value").alias(f"v_{attr.id}")
+    return func.json_each(Product.attributes, f"$.{attr.id}").table_valued("value").alias(f"v_{attr.id}")
 
 
 def _match(dbs: Session, q: str) -> ColumnElement[bool] | None:
@@ -86,6 +172,16 @@ def _filtered(dbs: Session, p: SearchParams, skip: str | None = None) -> Select[
         stmt = stmt.where(Firm.county == p.county)
     if p.verified and skip != "verified":
         stmt = stmt.where(Firm.verified_at.is_not(None))
+    if p.moq and skip != "moq":
+        ranges = [r for r in MOQ_RANGES if r[0] in p.moq]
+        if ranges:
+            stmt = stmt.where(or_(*(_in_range(Product.moq, low, high) for _v, low, high in ranges)))
+    for attr in filterable(p):
+        chosen = p.chosen(attr.id)
+        if chosen and skip != f"attr:{attr.id}":
+            condition = _attribute_filter(dbs, attr, chosen)
+            if condition is not None:
+                stmt = stmt.where(condition)
     return stmt
 
 
@@ -121,6 +217,9 @@ def search(dbs: Session, p: SearchParams, per_page: int, lang: str) -> SearchRes
     ]
     verified = _filtered(dbs, p, skip="verified").where(Firm.verified_at.is_not(None))
     result.verified_count = _count(dbs, verified)
+    result.facets["moq"] = _moq_facet(dbs, p)
+    result.attribute_facets = [_attribute_facet(dbs, p, attr, lang) for attr in filterable(p)]
+    result.attribute_facets = [f for f in result.attribute_facets if f.values]
     if p.q.strip() and total == 0:
         dbs.add(SearchMiss(query=p.q.strip()[:100], normalised=normalised, industry=p.industry))
         dbs.commit()
@@ -169,3 +268,54 @@ def _category_facet(dbs: Session, p: SearchParams, lang: str) -> list[Facet]:
         if n:
             facets.append(Facet(value, label, n, value in (p.category, p.industry)))
     return facets
+
+
+def _bucket(value: ColumnElement[Any], ranges: list[tuple[str, Decimal | None, Decimal | None]]) -> Any:
+    return case(*((_in_range(value, low, high), literal(v)) for v, low, high in ranges), else_=literal(""))
+
+
+def _moq_facet(dbs: Session, p: SearchParams) -> list[Facet]:
+    bucket = _bucket(Product.moq, list(MOQ_RANGES)).label("bucket")
+    counts = dict(
+        dbs.execute(_filtered(dbs, p, skip="moq").with_only_columns(bucket, func.count()).group_by(bucket)).all()
+    )
+    return [Facet(value, value, counts[value], value in p.moq) for value in MOQ_VALUES if counts.get(value)]
+
+
+def _attribute_facet(dbs: Session, p: SearchParams, attr: Attribute, lang: str) -> AttributeFacet:
+    """Counts of one attribute's options (or ranges) over the results without the attribute's own choice."""
+    base = _filtered(dbs, p, skip=f"attr:{attr.id}")
+    chosen = p.chosen(attr.id)
+    if attr.type == "number":
+        ranges = number_ranges(attr)
+        bucket = _bucket(_number_of(attr), ranges).label("bucket")
+        counts = dict(dbs.execute(base.with_only_columns(bucket, func.count()).group_by(bucket)).all())
+        unit = attr.unit.label.get(lang) if attr.unit else ""
+        values = [
+            Facet(value, _range_label(value, unit), counts[value], value in chosen)
+            for value, _low, _high in ranges
+            if counts.get(value)
+        ]
+    else:
+        if attr.type == "enum":
+            column = Product.attributes[attr.id].as_string().label("option")
+            stmt = base.with_only_columns(column, func.count()).group_by(column)
+        else:
+            items = _elements(dbs, attr)
+            stmt = (
+                base.join(items, literal(True)).with_only_columns(items.c.value, func.count()).group_by(items.c.value)
+            )
+        counts = dict(dbs.execute(stmt).all())
+        values = [
+            Facet(o.id, o.label.get(lang), counts[o.id], o.id in chosen) for o in attr.options if counts.get(o.id)
+        ]
+    return AttributeFacet(attr.id, attr.label.get(lang), values)
+
+
+def _range_label(value: str, unit: str) -> str:
+    low, _, high = value.partition("-")
+    if not low:
+        return f"< {high}{unit}"
+    if not high:
+        return f"≥ {low}{unit}"
+    return f"{low}–{high}{unit}"
