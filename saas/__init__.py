@@ -75,6 +75,7 @@ def register_blueprints(app: Flask) -> None:
     from saas.orgs.views import bp as orgs_bp
     from saas.public.views import bp as public_bp
     from saas.rfqs.views import bp as rfqs_bp
+    from saas.sourcing.views import bp as sourcing_bp
 
     for bp in (
         public_bp,
@@ -87,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
         market_bp,
         inquiries_bp,
         rfqs_bp,
+        sourcing_bp,
         api_bp,
         bureau_bp,
     ):
@@ -123,6 +125,7 @@ def register_template_helpers(app: Flask) -> None:
             "INDUSTRIES": reference.INDUSTRIES,
             "COUNTIES": reference.COUNTIES,
             "SIZE_CLASSES": reference.SIZE_CLASSES,
+            "CERTIFICATIONS": reference.CERTIFICATIONS,
             "ROLE_LABELS": reference.FIRM_ROLE_LABELS,
             "LANGUAGES": app.config["LANGUAGES"],
             "current_locale": "zh_CN" if get_locale().language == "zh" else "en",

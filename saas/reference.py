@@ -55,6 +55,20 @@ SIZE_CLASSES = {
     "large": _l("Large"),
 }
 
+# Certifications a firm may declare on its public profile (declared by the firm, not checked by the platform).
+CERTIFICATIONS = {
+    "iso9001": _l("ISO 9001 quality management"),
+    "iso14001": _l("ISO 14001 environmental management"),
+    "oeko-tex": _l("OEKO-TEX Standard 100"),
+    "grs": _l("Global Recycled Standard (GRS)"),
+    "bsci": _l("amfori BSCI"),
+    "fsc": _l("FSC chain of custody"),
+    "gots": _l("GOTS organic textile"),
+    "lwg": _l("Leather Working Group (LWG)"),
+    "china-environmental-label": _l("China Environmental Labelling (十环)"),
+    "high-tech": _l("National high-tech enterprise"),
+}
+
 FIRM_ROLE_LABELS = {"owner": _l("Owner"), "member": _l("Member")}
 
 

@@ -11,6 +11,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from flask import abort, g
@@ -141,6 +143,23 @@ def set_staff_scope(session: Session, scope: str | None) -> None:
     session.info[STAFF_SCOPE_KEY] = scope
     if session.in_transaction():
         _apply_db_context(session, session.connection())
+
+
+@contextmanager
+def acting_in_tenant(session: Session, firm_id: uuid.UUID) -> Iterator[None]:
+    """Work inside another firm's tenant for one step a service has already authorised, then restore the tenant.
+
+    Used where a buyer writes into a supplier's rows (a new inquiry, a reply) or the public page reads a supplier's
+    aggregate figures. Flush before leaving: rows written here belong to ``firm_id`` and the guard refuses to flush
+    them under the caller's tenant.
+    """
+    before = session.info.get(TENANT_KEY)
+    set_tenant(session, firm_id)
+    try:
+        yield
+        session.flush()
+    finally:
+        set_tenant(session, before)
 
 
 def tenant_select(model: type[T]) -> Select[tuple[T]]:

@@ -221,6 +221,23 @@ def _b_image(app, firm_b):
         return {**args, "image_id": image.id, "size": "thumb"}
 
 
+def _b_inquiry(app, firm_b):
+    from saas.models import Inquiry, InquiryMessage, User
+
+    args = _b_product(app, firm_b)
+    with app_session(app) as s:
+        buyer = User(email=f"b{uuid.uuid4().hex[:8]}@buyer.example", name="买家", password_hash="x", kind="buyer")
+        s.add(buyer)
+        s.flush()
+        buyer_id = buyer.id
+    with app_session(app, firm_b.id) as s:
+        inquiry = Inquiry(firm_id=firm_b.id, product_id=args["product_id"], buyer_id=buyer_id, subject="乙公司询盘")
+        s.add(inquiry)
+        s.flush()
+        s.add(InquiryMessage(firm_id=firm_b.id, inquiry_id=inquiry.id, from_supplier=False, body="询价"))
+        return {"inquiry_id": inquiry.id}
+
+
 # Every route whose URL names a firm-owned row, and how to make such rows in firm B (all URL arguments).
 TENANT_ROUTES = {
     "orgs.revoke_invitation": lambda app, b: {"invitation_id": _b_invitation(app, b)},
@@ -247,6 +264,7 @@ TENANT_ROUTES = {
     "benchmarking.pdf_file": _b_report_job,
     "benchmarking.pdf_retry": _b_report_job,
     "assessments.delete_evidence": _b_evidence,
+    "inquiries.supplier_thread": _b_inquiry,
 }
 # Routes whose ids are not firm-owned rows, with the test that covers their access rule.
 STAFF_SCOPED = "test_bureau_assessments.py: staff outside the firm's county get 404; drafts are 404"
@@ -275,6 +293,10 @@ OTHER_ID_ROUTES = {
     ("market.supplier", "firm_id"): "test_market.py: the public supplier page shows published products only",
     ("market.browse", "industry"): "public catalogue path",
     ("market.browse", "path"): "public catalogue path",
+    ("inquiries.new", "product_id"): "test_inquiries.py: published products only; a firm's own products are refused",
+    ("inquiries.buyer_thread", "inquiry_id"): "test_inquiries.py: another buyer's (or a firm's) view of a thread is 404",
+    ("sourcing.toggle_favourite", "product_id"): "test_sourcing.py: only published products can be saved",
+    ("sourcing.compare_toggle", "product_id"): "test_sourcing.py: only published products can be compared",
     ("bureau.moderate", "firm_id"): "test_market.py: county staff get 404 outside their county",
     ("bureau.moderate", "product_id"): "test_market.py: county staff get 404 outside their county",
 }

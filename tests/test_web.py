@@ -27,6 +27,9 @@ FORM_PAGES = {
     "assessments.review",
     "products.new",
     "products.edit",
+    "inquiries.new",
+    "inquiries.buyer_thread",  # GET marks the thread read: an idempotent timestamp, like opening an email
+    "inquiries.supplier_thread",
 }
 
 

@@ -154,8 +154,15 @@ def browse(industry: str, path: str) -> Any:
 
 @bp.route("/products/<uuid:product_id>")
 def product(product_id: uuid.UUID) -> Any:
+    from flask import g, session
+
+    from saas.auth.forms import ConfirmForm
+    from saas.inquiries.services import responsiveness
+    from saas.sourcing.services import compare_ids, is_favourite
+
     item = services.get_published(db.session, product_id)
     catalog = default_catalog()
+    user = g.get("user")
     return render_template(
         "market/product.html",
         product=item,
@@ -164,6 +171,13 @@ def product(product_id: uuid.UUID) -> Any:
         template=catalog.attributes_for(item.category_slug),
         badges=services.badges(db.session, item.firm),
         images=services.images_of(db.session, item.firm_id, item.id, public=True),
+        form=ConfirmForm(),
+        favourite=user is not None and is_favourite(db.session, user, item.id),
+        in_compare=item.id in compare_ids(session),
+        own=g.get("tenant") is not None and g.tenant.id == item.firm_id,
+        response=responsiveness(db.session, item.firm_id),
+        error=None,
+        values={},
     )
 
 
@@ -177,12 +191,15 @@ def supplier(firm_id: uuid.UUID) -> Any:
     )
     if not products and firm.verified_at is None:
         abort(404)  # a firm with nothing public and no verification has no public page
+    from saas.inquiries.services import responsiveness
+
     return render_template(
         "market/supplier.html",
         firm=firm,
         products=products,
         badges=services.badges(db.session, firm),
         catalog=default_catalog(),
+        response=responsiveness(db.session, firm.id),
     )
 
 

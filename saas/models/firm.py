@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from saas.models.base import Base, TenantScoped, TimestampMixin
@@ -34,6 +34,8 @@ class Firm(TimestampMixin, Base):
     contact_phone: Mapped[str | None] = mapped_column(String(30))
     # Set by bureau staff once the USCC has been checked against the registration record.
     verified_at: Mapped[datetime | None]
+    # Certification codes from saas.reference.CERTIFICATIONS, declared by the firm for its public profile.
+    certifications: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
 class Membership(TenantScoped, TimestampMixin, Base):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DecimalField, EmailField, IntegerField, SelectField, StringField
+from wtforms import DecimalField, EmailField, IntegerField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from saas.forms import BaseForm, choices_from
-from saas.reference import FIRM_ROLE_LABELS
+from saas.reference import CERTIFICATIONS, FIRM_ROLE_LABELS
 
 
 class FirmProfileForm(BaseForm):
@@ -21,6 +22,13 @@ class FirmProfileForm(BaseForm):
     contact_phone = StringField(
         _l("Contact phone (optional)"),
         validators=[Optional(), Regexp(r"^[0-9+\- ]{7,20}$", message=_l("Enter a valid phone number."))],
+    )
+    certifications = SelectMultipleField(
+        _l("Certifications (shown on your public supplier page as declared by the firm)"),
+        choices=choices_from(CERTIFICATIONS),
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        validate_choice=True,
     )
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from saas.audit import record_event
 from saas.mail import send_mail
 from saas.models import Firm, Invitation, Membership, User, utcnow
-from saas.reference import size_class
+from saas.reference import CERTIFICATIONS, size_class
 from saas.tenancy import set_tenant, tenant_select
 
 
@@ -37,6 +37,7 @@ def update_profile(
     revenue_wan: Decimal,
     contact_name: str,
     contact_phone: str | None,
+    certifications: list[str] | None = None,
 ) -> None:
     """Update the firm's editable profile and re-derive its size class. Industry, county and USCC stay fixed."""
     firm.name = name
@@ -46,6 +47,8 @@ def update_profile(
     firm.size_class = size_class(employees, revenue_wan)
     firm.contact_name = contact_name
     firm.contact_phone = contact_phone or None
+    if certifications is not None:
+        firm.certifications = [c for c in CERTIFICATIONS if c in certifications]
     record_event(dbs, actor, "firm.profile_updated", subject_firm_id=firm.id)
 
 

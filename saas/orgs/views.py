@@ -41,6 +41,7 @@ def profile() -> Any:
             revenue_wan=form.revenue_wan.data,
             contact_name=form.contact_name.data,
             contact_phone=form.contact_phone.data,
+            certifications=form.certifications.data or [],
         )
         db.session.commit()
         flash(_("The firm profile is saved."), "success")

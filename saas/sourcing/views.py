@@ -1,0 +1,96 @@
+"""Favourites (/favourites) and comparison (/compare) pages."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from saas.auth.forms import ConfirmForm
+from saas.auth.views import safe_next
+from saas.extensions import db
+from saas.forms import page_number
+from saas.market.services import get_published
+from saas.security import login_required
+from saas.sourcing import services
+
+bp = Blueprint("sourcing", __name__)
+
+
+def _back(default: str) -> Any:
+    return redirect(safe_next(request.form.get("next")) or default)
+
+
+@bp.route("/favourites")
+@login_required
+def favourites() -> Any:
+    page = services.favourites(db.session, g.user, page_number(), current_app.config["PAGE_SIZE"])
+    return render_template("sourcing/favourites.html", page=page, current=page_number(), form=ConfirmForm())
+
+
+@bp.route("/favourites/<uuid:product_id>", methods=["POST"])
+@login_required
+def toggle_favourite(product_id: uuid.UUID) -> Any:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    product = get_published(db.session, product_id)
+    saved = services.toggle_favourite(db.session, g.user, product)
+    db.session.commit()
+    flash(_("Saved to your favourites.") if saved else _("Removed from your favourites."), "success")
+    return _back(url_for("market.product", product_id=product.id))
+
+
+@bp.route("/favourites/forget-unavailable", methods=["POST"])
+@login_required
+def forget_gone() -> Any:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.forget_gone(db.session, g.user)
+    db.session.commit()
+    return redirect(url_for("sourcing.favourites"))
+
+
+def _formatters() -> dict[str, Any]:
+    return {
+        "labels": {
+            "supplier": _("Supplier"),
+            "moq": _("Minimum order quantity"),
+            "price": _("Price from"),
+            "lead_time": _("Lead time (days)"),
+            "samples": _("Samples available"),
+        },
+        "yes": _("Yes"),
+        "no": _("No"),
+        "on_request": _("Price on request"),
+    }
+
+
+@bp.route("/compare")
+def compare() -> Any:
+    from saas.assessments.results import lang
+
+    table = services.comparison(db.session, session, lang(), _formatters())
+    return render_template(
+        "sourcing/compare.html", table=table, form=ConfirmForm(), limit=current_app.config["COMPARE_MAX"]
+    )
+
+
+@bp.route("/compare/<uuid:product_id>", methods=["POST"])
+def compare_toggle(product_id: uuid.UUID) -> Any:
+    """Add a product to the comparison (``action=add``) or take it out (``action=remove``)."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if request.form.get("action") == "remove":
+        services.remove_from_compare(session, product_id)
+        return _back(url_for("sourcing.compare"))
+    product = get_published(db.session, product_id)
+    limit = current_app.config["COMPARE_MAX"]
+    try:
+        services.add_to_compare(session, product.id, limit)
+    except services.CompareFull:
+        flash(_("You can compare up to %(n)d products. Remove one first.", n=limit), "error")
+        return redirect(url_for("sourcing.compare"))
+    flash(_("Added to the comparison."), "success")
+    return _back(url_for("sourcing.compare"))
