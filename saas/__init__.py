@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 
 from flask import Flask, g, session
 from flask_babel import format_date, format_datetime, format_decimal
@@ -109,6 +110,26 @@ def register_request_hooks(app: Flask) -> None:
         return response
 
 
+def _quantity(value: object) -> str:
+    """A quantity without exponent or trailing zeros: Decimal('200.000') -> '200', 1.50 -> '1.5'."""
+    from saas.marketplace.attributes import format_number
+
+    return format_number(value) if isinstance(value, int | float | Decimal) else ""
+
+
+def sale_unit_label(unit_id: str) -> str:
+    """The label of a sale unit id ('m' -> '米' or 'm') in the interface language."""
+    from flask_babel import get_locale
+
+    from saas.marketplace.catalog import default_catalog
+
+    try:
+        unit = default_catalog().sale_unit(unit_id)
+    except (KeyError, ValueError):
+        return unit_id
+    return unit.label.get("en" if str(get_locale()).startswith("en") else "zh")
+
+
 def register_template_helpers(app: Flask) -> None:
     """Expose reference labels and localised formatters to templates."""
     from saas import reference
@@ -116,6 +137,8 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
     app.jinja_env.filters["decimal"] = lambda value: format_decimal(value) if value is not None else ""
+    app.jinja_env.filters["qty"] = _quantity
+    app.jinja_env.filters["unit"] = sale_unit_label
 
     @app.context_processor
     def _globals() -> dict[str, object]:

@@ -14,6 +14,7 @@ from flask import Blueprint, abort, current_app, jsonify, request, url_for
 from saas.extensions import csrf, db
 from saas.market import services
 from saas.market.search import SORTS, SearchParams, search
+from saas.marketplace.attributes import format_number
 from saas.marketplace.catalog import default_catalog
 from saas.models import Product
 from saas.reference import COUNTIES
@@ -41,7 +42,7 @@ def _product_json(p: Product, *, detail: bool = False) -> dict[str, Any]:
             "verified": p.firm.verified_at is not None,
         },
         "sale_unit": p.sale_unit,
-        "moq": str(p.moq.normalize()),
+        "moq": format_number(p.moq),
         "price_on_request": p.price_on_request,
         "price_tiers": p.price_tiers,
         "url": url_for("market.product", product_id=p.id, _external=True),
@@ -50,7 +51,7 @@ def _product_json(p: Product, *, detail: bool = False) -> dict[str, Any]:
         data.update(
             description={"zh": p.description_zh, "en": p.description_en},
             attributes=p.attributes,
-            order_multiple=str(p.order_multiple.normalize()),
+            order_multiple=format_number(p.order_multiple),
             samples_available=p.samples_available,
             lead_time_days=p.lead_time_days,
             published_at=p.published_at.isoformat() if p.published_at else None,

@@ -130,7 +130,8 @@ def comparison(dbs: Session, session: Any, lang: str, formatters: dict[str, Any]
 
     ``formatters`` holds the web layer's localised pieces: ``labels`` (row labels), ``yes``/``no``, ``on_request``.
     """
-    from saas.marketplace.attributes import format_value
+    from saas import sale_unit_label as unit_label  # the template filter, reused
+    from saas.marketplace.attributes import format_number, format_value
 
     ids = compare_ids(session)
     found = _published_by_ids(dbs, ids)
@@ -140,7 +141,7 @@ def comparison(dbs: Session, session: Any, lang: str, formatters: dict[str, Any]
     labels = formatters["labels"]
     rows = [
         Row(labels["supplier"], [p.firm.name for p in products], False),
-        Row(labels["moq"], [f"{p.moq.normalize():f} {p.sale_unit}" for p in products], False),
+        Row(labels["moq"], [f"{format_number(p.moq)} {unit_label(p.sale_unit)}" for p in products], False),
         Row(labels["price"], [_price(p, formatters) for p in products], False),
         Row(labels["lead_time"], [str(p.lead_time_days) for p in products], False),
         Row(
