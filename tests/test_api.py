@@ -41,3 +41,10 @@ def test_responses_validate_against_the_openapi_document(client, catalogue):  # 
         "application/json"
     ]["schema"]
     jsonschema.validate(client.get(f"/api/v1/products/{page['items'][0]['id']}").get_json(), item_schema)
+
+
+def test_quantities_are_plain_numbers(client, catalogue):  # noqa: F811
+    item = client.get("/api/v1/products?q=真丝&per_page=1").get_json()["items"][0]
+    assert item["moq"] == "100"  # Decimal('100.000').normalize() would print 1E+2
+    page = client.get(f"/market/products/{item['id']}").get_data(as_text=True)
+    assert "E+" not in page and "100 米" in page
