@@ -48,3 +48,22 @@ def test_quantities_are_plain_numbers(client, catalogue):  # noqa: F811
     assert item["moq"] == "100"  # Decimal('100.000').normalize() would print 1E+2
     page = client.get(f"/market/products/{item['id']}").get_data(as_text=True)
     assert "E+" not in page and "100 米" in page
+
+
+def test_attribute_and_moq_filters(client, firm_a, publish_product):
+    publish_product(firm_a, "16姆米真丝双绉", attributes={"momme": "16", "fibre_composition": ["mulberry-silk"]})
+    publish_product(
+        firm_a, "22姆米真丝双绉", attributes={"momme": "22", "fibre_composition": ["mulberry-silk"]}, moq="600"
+    )
+    crepe = "silk/silk-fabric/crepe-de-chine"
+    data = client.get(f"/api/v1/products?category={crepe}&a.momme=22-30").get_json()
+    assert data["total"] == 1 and data["items"][0]["title"]["zh"] == "22姆米真丝双绉"
+    momme = next(f for f in data["attribute_facets"] if f["id"] == "momme")
+    assert {v["value"]: v["count"] for v in momme["values"]} == {"16-19": 1, "22-30": 1}
+    assert client.get(f"/api/v1/products?category={crepe}&moq=500-1000").get_json()["total"] == 1
+    spec = client.get("/api/openapi.json").get_json()
+    schema = spec["paths"]["/api/v1/products"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    jsonschema.validate(data, schema)
+    for bad in ("a.momme=19-22", f"category={crepe}&a.nothing=1", f"category={crepe}&a.momme=7", "moq=huge"):
+        response = client.get(f"/api/v1/products?{bad}")
+        assert response.status_code == 400 and response.is_json, bad

@@ -7,13 +7,14 @@ facts are exposed. Errors are JSON, never HTML or a traceback (see saas/errors.p
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
 from saas.extensions import csrf, db
 from saas.market import services
-from saas.market.search import SORTS, SearchParams, search
+from saas.market.search import MOQ_VALUES, SORTS, SearchParams, filterable, number_ranges, search
 from saas.marketplace.attributes import format_number
 from saas.marketplace.catalog import default_catalog
 from saas.models import Product
@@ -83,6 +84,9 @@ def products() -> Any:
     if sort not in SORTS:
         return jsonify(error="unknown sort", status=400), 400
     per_page = _int_arg("per_page", current_app.config["PAGE_SIZE"], 1, MAX_PER_PAGE)
+    moq = request.args.getlist("moq")
+    if any(v not in MOQ_VALUES for v in moq):
+        return jsonify(error="unknown moq range", status=400), 400
     params = SearchParams(
         q=(request.args.get("q") or "")[:100],
         category=category,
@@ -90,7 +94,12 @@ def products() -> Any:
         verified=request.args.get("verified") == "1",
         sort=sort,
         page=_int_arg("page", 1, 1, 10_000),
+        moq=tuple(moq),
     )
+    attrs, problem = _attribute_args(params)
+    if problem:
+        return jsonify(error=problem, status=400), 400
+    params = replace(params, attrs=attrs)
     result = search(db.session, params, per_page, _lang())
     return jsonify(
         items=[_product_json(p) for p in result.products],
@@ -102,7 +111,36 @@ def products() -> Any:
             for name, facets in result.facets.items()
         },
         verified_count=result.verified_count,
+        attribute_facets=[
+            {
+                "id": af.id,
+                "label": af.label,
+                "values": [
+                    {"value": f.value, "label": f.label, "count": f.count, "selected": f.selected} for f in af.values
+                ],
+            }
+            for af in result.attribute_facets
+        ],
     )
+
+
+def _attribute_args(params: SearchParams) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], str | None]:
+    """Read ``a.<attribute>=<value>`` filters; they need a category, and name its filterable attributes only."""
+    keys = [k for k in request.args if k.startswith("a.")]
+    if not keys:
+        return (), None
+    offered = {attr.id: attr for attr in filterable(params)}
+    attrs = []
+    for key in keys:
+        attr = offered.get(key[2:])
+        if attr is None:
+            return (), f"{key} is not a filterable attribute of the chosen category"
+        allowed = [r[0] for r in number_ranges(attr)] if attr.type == "number" else [o.id for o in attr.options]
+        values = request.args.getlist(key)
+        if any(v not in allowed for v in values):
+            return (), f"unknown value for {key}"
+        attrs.append((attr.id, tuple(values)))
+    return tuple(attrs), None
 
 
 @bp.get("/v1/products/<uuid:product_id>")
@@ -142,6 +180,16 @@ _PRODUCT = {
         "url": {"type": "string", "format": "uri"},
     },
 }
+_FACET_VALUE = {
+    "type": "object",
+    "required": ["value", "label", "count", "selected"],
+    "properties": {
+        "value": {"type": "string"},
+        "label": {"type": "string"},
+        "count": {"type": "integer"},
+        "selected": {"type": "boolean"},
+    },
+}
 _ERROR = {"type": "object", "properties": {"error": {"type": "string"}, "status": {"type": "integer"}}}
 
 OPENAPI: dict[str, Any] = {
@@ -168,6 +216,21 @@ OPENAPI: dict[str, Any] = {
                         "in": "query",
                         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
                     },
+                    {
+                        "name": "moq",
+                        "in": "query",
+                        "description": "MOQ range(s), repeatable (OR), in each product's own sale unit",
+                        "schema": {"type": "array", "items": {"type": "string", "enum": list(MOQ_VALUES)}},
+                        "explode": True,
+                    },
+                    {
+                        "name": "a.{attribute}",
+                        "in": "query",
+                        "description": "A filterable attribute of the chosen category, e.g. a.momme=19-22 or "
+                        "a.fibre_composition=mulberry-silk; repeatable (OR within, AND across). The values are those "
+                        "listed in attribute_facets.",
+                        "schema": {"type": "string"},
+                    },
                     {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["zh", "en"]}},
                 ],
                 "responses": {
@@ -185,6 +248,18 @@ OPENAPI: dict[str, Any] = {
                                         "pages": {"type": "integer"},
                                         "facets": {"type": "object"},
                                         "verified_count": {"type": "integer"},
+                                        "attribute_facets": {
+                                            "type": "array",
+                                            "items": {
+                                                "type": "object",
+                                                "required": ["id", "label", "values"],
+                                                "properties": {
+                                                    "id": {"type": "string"},
+                                                    "label": {"type": "string"},
+                                                    "values": {"type": "array", "items": _FACET_VALUE},
+                                                },
+                                            },
+                                        },
                                     },
                                 }
                             }
