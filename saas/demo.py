@@ -160,6 +160,7 @@ def seed(firms: int = 200, seed_value: int = 2026) -> bool:
     dbs.flush()
     seed_assessments(dbs, rng)
     seed_products(dbs, rng)
+    seed_inquiries(dbs, rng)
     set_tenant(dbs, None)
     dbs.commit()
     return True
@@ -232,6 +233,79 @@ def seed_products(dbs: Session, rng: random.Random, per_firm: tuple[int, int] = 
             market.submit_for_review(dbs, firm, owner, product)
             if rng.random() < 0.9 and staff is not None:
                 market.moderate(dbs, staff, firm, product, approve=True, reason=None)
+            count += 1
+        dbs.flush()
+    return count
+
+
+QUESTIONS = [
+    "您好，请问{qty}的量最快多久能交货？",
+    "能否先寄样品？样品费用怎么算？",
+    "请问可以按我们的色卡打色吗？起订量是多少？",
+    "我们是外贸公司，需要提供检测报告，可以吗？",
+    "请报一下含税含运费到上海的价格。",
+]
+ANSWERS = [
+    "您好，现货可以三天内发出，大货约15天。",
+    "样品免费，运费到付，今天可以寄出。",
+    "可以打色，打色周期5到7天，起订量不变。",
+    "可以提供SGS检测报告，稍后发您邮箱。",
+]
+
+
+def seed_inquiries(dbs: Session, rng: random.Random) -> int:
+    """Buyers' inquiries over the last 60 days, most answered within hours: supplier pages show response figures."""
+    from datetime import timedelta
+
+    from saas.marketplace.catalog import default_catalog
+    from saas.models import Inquiry, InquiryMessage, Product
+
+    buyers = list(dbs.scalars(select(User).where(User.kind == "buyer").order_by(User.email)))
+    now = utcnow()
+    count = 0
+    for firm in dbs.scalars(select(Firm).order_by(Firm.created_at, Firm.uscc)).all():
+        set_tenant(dbs, firm.id)
+        products = list(dbs.scalars(select(Product).where(Product.status == "published").order_by(Product.created_at)))
+        if not products or rng.random() < 0.3:
+            continue
+        diligence = rng.choice([0.95, 0.9, 0.8, 0.6, 0.3])  # how reliably this supplier answers
+        for _ in range(rng.randint(2, 9)):
+            product = rng.choice(products)
+            asked = now - timedelta(hours=rng.uniform(30, 60 * 24))
+            answered = (
+                asked + timedelta(hours=rng.choice([0.3, 1, 2, 4, 8, 20, 40])) if rng.random() < diligence else None
+            )
+            inquiry = Inquiry(
+                firm_id=firm.id,
+                product_id=product.id,
+                buyer_id=rng.choice(buyers).id,
+                subject=product.title_zh[:160],
+                quantity=product.moq * rng.choice([1, 2, 5, 10]),
+                created_at=asked,
+                last_message_at=answered or asked,
+                first_response_at=answered,
+                buyer_read_at=answered or asked,
+                supplier_read_at=answered,
+            )
+            dbs.add(inquiry)
+            dbs.flush()
+            unit = default_catalog().sale_unit(product.sale_unit).label.zh
+            question = rng.choice(QUESTIONS).format(qty=f"{inquiry.quantity.normalize():f}{unit}")
+            dbs.add(
+                InquiryMessage(
+                    firm_id=firm.id, inquiry_id=inquiry.id, from_supplier=False, body=question, created_at=asked
+                )
+            )
+            if answered is not None:
+                dbs.add(
+                    InquiryMessage(
+                        firm_id=firm.id,
+                        inquiry_id=inquiry.id,
+                        from_supplier=True,
+                        body=rng.choice(ANSWERS),
+                        created_at=answered,
+                    )
+                )
             count += 1
         dbs.flush()
     return count

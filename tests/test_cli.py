@@ -84,6 +84,18 @@ def test_seed_demo_creates_realistic_firms_once(app):
             select(Product.industry).where(Product.status == "published").execution_options(all_tenants=True)
         ).all()
         assert len(published) >= 1000 and len(set(published)) == 7
+        from saas.inquiries.services import response_times
+        from saas.models import Inquiry, utcnow
+
+        threads = s.execute(
+            select(Inquiry.firm_id, Inquiry.created_at, Inquiry.first_response_at).execution_options(all_tenants=True)
+        ).all()
+        by_firm: dict = {}
+        for firm_id, asked, answered in threads:
+            by_firm.setdefault(firm_id, []).append((asked, answered))
+        shown = [response_times(pairs, utcnow()) for pairs in by_firm.values()]
+        assert len(threads) >= 300 and sum(1 for f in shown if f is not None) >= 30  # pages with response figures
+        assert len({round(f.rate, 1) for f in shown if f is not None}) >= 3  # and they differ between suppliers
         kinds = Counter(s.scalars(select(User.kind)).all())
         assert kinds["buyer"] >= 10 and kinds["staff"] >= 2 and kinds["admin"] >= 1
     again = runner.invoke(args=["seed-demo"])
