@@ -238,6 +238,42 @@ def _b_inquiry(app, firm_b):
         return {"inquiry_id": inquiry.id}
 
 
+def _b_rfq(app, firm_b):
+    """An RFQ of firm B's owner (buying) in a category only firm B supplies."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from saas.models import Product, Rfq, utcnow
+
+    with app_session(app, firm_b.id) as s:
+        s.add(
+            Product(
+                firm_id=firm_b.id,
+                industry="leather",
+                category_slug="leather/materials",
+                title_zh="乙公司头层牛皮",
+                sale_unit="sqft",
+                moq=Decimal(1),
+                lead_time_days=5,
+                status="published",
+                published_at=utcnow(),
+            )
+        )
+        rfq = Rfq(
+            buyer_id=firm_b.owner_id,
+            industry="leather",
+            category_slug="leather/materials",
+            title="乙公司询价",
+            description="头层牛皮，需检测报告。",
+            quantity=Decimal(10),
+            unit="sqft",
+            deadline=utcnow() + timedelta(days=7),
+        )
+        s.add(rfq)
+        s.flush()
+        return {"rfq_id": rfq.id}
+
+
 # Every route whose URL names a firm-owned row, and how to make such rows in firm B (all URL arguments).
 TENANT_ROUTES = {
     "orgs.revoke_invitation": lambda app, b: {"invitation_id": _b_invitation(app, b)},
@@ -265,6 +301,10 @@ TENANT_ROUTES = {
     "benchmarking.pdf_retry": _b_report_job,
     "assessments.delete_evidence": _b_evidence,
     "inquiries.supplier_thread": _b_inquiry,
+    "rfqs.detail": _b_rfq,
+    "rfqs.accept": _b_rfq,
+    "rfqs.cancel": _b_rfq,
+    "rfqs.firm_detail": _b_rfq,
 }
 # Routes whose ids are not firm-owned rows, with the test that covers their access rule.
 STAFF_SCOPED = "test_bureau_assessments.py: staff outside the firm's county get 404; drafts are 404"
@@ -294,7 +334,7 @@ OTHER_ID_ROUTES = {
     ("market.browse", "industry"): "public catalogue path",
     ("market.browse", "path"): "public catalogue path",
     ("inquiries.new", "product_id"): "test_inquiries.py: published products only; a firm's own products are refused",
-    ("inquiries.buyer_thread", "inquiry_id"): "test_inquiries.py: another buyer's (or a firm's) view of a thread is 404",
+    ("inquiries.buyer_thread", "inquiry_id"): "test_inquiries.py: another buyer's thread is a 404",
     ("sourcing.toggle_favourite", "product_id"): "test_sourcing.py: only published products can be saved",
     ("sourcing.compare_toggle", "product_id"): "test_sourcing.py: only published products can be compared",
     ("bureau.moderate", "firm_id"): "test_market.py: county staff get 404 outside their county",

@@ -30,6 +30,8 @@ FORM_PAGES = {
     "inquiries.new",
     "inquiries.buyer_thread",  # GET marks the thread read: an idempotent timestamp, like opening an email
     "inquiries.supplier_thread",
+    "rfqs.new",
+    "rfqs.firm_detail",
 }
 
 
@@ -159,3 +161,11 @@ def test_user_text_is_escaped(app, client, create_firm):
     client.login(firm.owner_email)
     html = client.get("/firm/").get_data(as_text=True)
     assert "<script>alert" not in html and "&lt;script&gt;alert" in html
+
+
+def test_form_fields_carry_no_none_attributes(client):
+    for url in ("/auth/login", "/auth/register", "/auth/register/buyer"):
+        html = client.get(url).get_data(as_text=True)
+        assert '="None"' not in html, url
+    bad = client.post("/auth/register", {"firm_name": "x"}).get_data(as_text=True)
+    assert 'aria-invalid="true"' in bad and '="None"' not in bad
