@@ -161,6 +161,10 @@ def seed(firms: int = 200, seed_value: int = 2026) -> bool:
     seed_assessments(dbs, rng)
     seed_products(dbs, rng)
     seed_inquiries(dbs, rng)
+    from flask import current_app
+
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_BASE_URL"]):  # links in the emails
+        seed_rfqs(dbs, rng)
     set_tenant(dbs, None)
     dbs.commit()
     return True
@@ -309,6 +313,91 @@ def seed_inquiries(dbs: Session, rng: random.Random) -> int:
             count += 1
         dbs.flush()
     return count
+
+
+RFQ_NEEDS = [
+    ("采购{label}，需提供检测报告", "用于外贸订单，要求环保达标，分批交货，请报含税价。"),
+    ("求购{label}一批", "长期合作，先打样确认，质量稳定可追加订单。"),
+    ("{label}年度框架采购", "年用量较大，请说明产能、交期和付款方式。"),
+]
+
+
+def seed_rfqs(dbs: Session, rng: random.Random, count: int = 24) -> int:
+    """Open quote requests from the demo buyers, with quotes from matching suppliers (some awarded)."""
+    from datetime import date, timedelta
+    from decimal import Decimal
+
+    from saas.marketplace.catalog import default_catalog
+    from saas.models import Product
+    from saas.rfqs import services as rfqs
+
+    catalog = default_catalog()
+    buyers = list(dbs.scalars(select(User).where(User.kind == "buyer").order_by(User.email)))
+    set_tenant(dbs, None)
+    offered = dbs.execute(
+        select(Product.category_slug, Product.firm_id)
+        .where(Product.status == "published")
+        .order_by(Product.category_slug, Product.firm_id)
+        .execution_options(all_tenants=True)
+    ).all()
+    suppliers: dict[str, list] = {}
+    for slug, firm_id in offered:
+        if firm_id not in suppliers.setdefault(slug, []):
+            suppliers[slug].append(firm_id)
+    slugs = sorted(s for s, firms in suppliers.items() if len(firms) >= 2)
+    now = utcnow()
+    made = 0
+    for _ in range(min(count, len(slugs))):
+        slug = rng.choice(slugs)
+        label = catalog.category(slug).label.zh
+        title, description = rng.choice(RFQ_NEEDS)
+        buyer = rng.choice(buyers)
+        set_tenant(dbs, None, buyer.id)
+        unit = catalog.sale_units_for(slug)[0].id
+        rfq = rfqs.create_rfq(
+            dbs,
+            buyer,
+            rfqs.RfqInput(
+                category_slug=slug,
+                title=title.format(label=label)[:120],
+                description=description,
+                quantity=Decimal(rng.choice([500, 1000, 3000, 10000])),
+                unit=unit,
+                target_price=Decimal(rng.randint(10, 300)) if rng.random() < 0.6 else None,
+                deadline=now + timedelta(days=rng.randint(3, 30)),
+            ),
+            now=now - timedelta(days=rng.randint(0, 10)),
+            daily_limit=10_000,
+            max_quotes=10,
+        )
+        quotes = []
+        for firm_id in rng.sample(suppliers[slug], min(len(suppliers[slug]), rng.randint(1, 4))):
+            firm = dbs.get(Firm, firm_id)
+            set_tenant(dbs, firm.id)
+            owner = dbs.scalar(
+                select(User).join(Membership, Membership.user_id == User.id).where(Membership.role == "owner")
+            )
+            quotes.append(
+                rfqs.submit_quote(
+                    dbs,
+                    firm,
+                    owner,
+                    rfq.id,
+                    rfqs.QuoteInput(
+                        unit_price=Decimal(rng.randint(8, 280)),
+                        lead_time_days=rng.choice([7, 10, 15, 20, 30]),
+                        valid_until=date.today() + timedelta(days=30),
+                        message="可提供样品，价格含税不含运费。",
+                    ),
+                    now=now,
+                )
+            )
+        if quotes and rng.random() < 0.25:
+            set_tenant(dbs, None, buyer.id)
+            rfqs.accept_quote(dbs, buyer, rfq.id, quotes[0].id, now=now)
+        made += 1
+    set_tenant(dbs, None)
+    return made
 
 
 def demo_answer(question: Any, level: float, rng: random.Random) -> Any:

@@ -96,6 +96,11 @@ def test_seed_demo_creates_realistic_firms_once(app):
         shown = [response_times(pairs, utcnow()) for pairs in by_firm.values()]
         assert len(threads) >= 300 and sum(1 for f in shown if f is not None) >= 30  # pages with response figures
         assert len({round(f.rate, 1) for f in shown if f is not None}) >= 3  # and they differ between suppliers
+        from saas.models import Quote, Rfq
+
+        rfq_states = Counter(s.scalars(select(Rfq.status)).all())
+        assert sum(rfq_states.values()) >= 20 and rfq_states["awarded"] >= 1
+        assert s.scalar(select(func.count()).select_from(Quote).execution_options(all_tenants=True)) >= 20
         kinds = Counter(s.scalars(select(User.kind)).all())
         assert kinds["buyer"] >= 10 and kinds["staff"] >= 2 and kinds["admin"] >= 1
     again = runner.invoke(args=["seed-demo"])
