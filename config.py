@@ -99,6 +99,7 @@ class Config:
     # Bulk catalogue import: the upload size and the rows one file may hold.
     IMPORT_MAX_BYTES = _env_int("IMPORT_MAX_MB", 10) * 1024 * 1024
     IMPORT_MAX_ROWS = 20_000
+    IMPORT_UPLOAD_DIR = _env("IMPORT_UPLOAD_DIR", str(INSTANCE_DIR / "imports"))  # checked files awaiting import
     EVIDENCE_MAX_BYTES = _env_int("EVIDENCE_MAX_MB", 10) * 1024 * 1024
     EVIDENCE_MAX_PIXELS = 40_000_000
 
@@ -135,6 +136,7 @@ class TestingConfig(Config):
     SERVER_NAME = None
     EVIDENCE_DIR = str(INSTANCE_DIR / "test-evidence")
     PRODUCT_IMAGE_DIR = str(INSTANCE_DIR / "test-product-images")
+    IMPORT_UPLOAD_DIR = str(INSTANCE_DIR / "test-imports")
     REPORTS_DIR = str(INSTANCE_DIR / "test-reports")
     REPORTS_SYNC = True
 

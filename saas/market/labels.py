@@ -24,6 +24,8 @@ PRODUCT_ERRORS = {
     "not_single": _l("Choose only one option."),
     "too_many": _l("Too many choices."),
     "not_text": _l("Enter text."),
+    "sku_format": _l("Use at most 64 letters, digits and the characters - _ . / for the SKU."),
+    "sku_taken": _l("Another of your products (possibly archived) already has this SKU."),
 }
 ATTRIBUTE_FALLBACK = _l("Check this value.")
 
@@ -43,4 +45,35 @@ PRODUCT_STATES = {
     "published": _l("Published"),
     "rejected": _l("Rejected"),
     "archived": _l("Archived"),
+}
+
+# Bulk import (saas/market/bulk.py): problems with the whole file (row 0) and with single rows.
+IMPORT_ERRORS = {
+    "empty": _l("The file is empty."),
+    "too_large": _l("The file is larger than %(mb)s MB."),
+    "unpacked_too_large": _l("The workbook is too large once unpacked."),
+    "bad_type": _l("Only Excel workbooks (.xlsx) and CSV files are accepted (checked by content, not by name)."),
+    "old_xls": _l("This is an old Excel 97–2003 file (.xls). Save it as an Excel workbook (.xlsx) and try again."),
+    "corrupt": _l("The workbook cannot be read; it may be damaged."),
+    "bad_encoding": _l("The CSV file is neither UTF-8 nor GBK/GB18030 text. Save it as “CSV UTF-8” and try again."),
+    "bad_csv": _l("The CSV file cannot be read (a quote may be left open or a cell is far too long)."),
+    "no_headers": _l("No column headings found. Keep the headings of the template (Chinese, English or keys)."),
+    "missing_columns": _l("Required columns are missing: %(columns)s."),
+    "unknown_column": _l("Unknown column “%(column)s”: remove it or use the template of the category."),
+    "duplicate_column": _l("The column “%(column)s” appears more than once."),
+    "no_rows": _l("The file has no product rows."),
+    "too_many_rows": _l("The file has more than %(n)s product rows. Split it into several files."),
+    "write_failed": _l("The import could not be saved, so nothing was changed. Please try again."),
+    "category_required": _l("Give the category (the template offers it in a drop-down list)."),
+    "unknown_category": _l("Unknown category. Use the category offered by the template."),
+    "not_a_leaf": _l("Choose the most specific category."),
+    "bad_flag": _l("Enter 是 or 否 (yes or no)."),
+    "duplicate_sku": _l("This SKU appears in more than one row: %(rows)s."),
+    "duplicate_id": _l("This product ID appears in more than one row: %(rows)s."),
+    "same_product": _l("Several rows change the same product: %(rows)s."),
+    "unknown_id": _l("None of your products has this ID. Clear the cell to create a new product."),
+    "archived": _l("This product is archived; an import cannot change it."),
+    "other_category": _l("This SKU belongs to one of your products in another category (%(category)s)."),
+    "unknown_attribute": _l("Not an attribute of this row's category; leave it empty."),
+    "allowed": _l("Allowed: %(values)s."),
 }

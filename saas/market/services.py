@@ -7,6 +7,8 @@ PostgreSQL the ``products_extra_read`` policy allows exactly that and nothing el
 
 from __future__ import annotations
 
+import re
+import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -26,6 +28,7 @@ from saas.search.text import index_terms
 from saas.tenancy import get_in_tenant_or_404, tenant_select
 
 EDITABLE = ("draft", "rejected", "published", "pending")
+SKU_RE = re.compile(r"[A-Za-z0-9\-_./]{1,64}")  # the supplier's article number: letters, digits, - _ . /
 
 
 @dataclass
@@ -33,6 +36,7 @@ class ProductInput:
     """What the supplier's form sends, as text; ``errors`` maps a field to an error code after ``parse``."""
 
     category_slug: str = ""
+    sku: str = ""
     title_zh: str = ""
     title_en: str = ""
     description_zh: str = ""
@@ -74,6 +78,10 @@ def clean(data: ProductInput) -> Cleaned:
     if category.children:
         errors["category_slug"] = "not_a_leaf"
     values["category_slug"], values["industry"] = category.slug, category.industry
+    sku = normalise_sku(data.sku)
+    if sku and not SKU_RE.fullmatch(sku):
+        errors["sku"] = "sku_format"
+    values["sku"] = sku or None
     title = data.title_zh.strip()
     if not 2 <= len(title) <= 120:
         errors["title_zh"] = "title_length"
@@ -122,6 +130,25 @@ def clean(data: ProductInput) -> Cleaned:
     return Cleaned(values, attributes, errors)
 
 
+def normalise_sku(text: str) -> str:
+    """A typed SKU as stored: NFKC (full-width letters and digits become ASCII), surrounding spaces dropped."""
+    return unicodedata.normalize("NFKC", text or "").strip()
+
+
+def sku_owner(dbs: Session, firm: Firm, sku: str) -> uuid.UUID | None:
+    """The id of the firm's product (archived ones included) that uses ``sku``, or None."""
+    return dbs.scalar(select(Product.id).where(Product.firm_id == firm.id, Product.sku == sku).limit(1))
+
+
+def check_sku_unique(dbs: Session, firm: Firm, cleaned: Cleaned, product: Product | None) -> None:
+    """Add the ``sku_taken`` field error when another product of the firm already uses the cleaned SKU."""
+    sku = cleaned.values.get("sku")
+    if sku and "sku" not in cleaned.errors:
+        owner = sku_owner(dbs, firm, sku)
+        if owner is not None and (product is None or owner != product.id):
+            cleaned.errors["sku"] = "sku_taken"
+
+
 def _search_text(values: dict[str, Any], attributes: dict[str, Any]) -> str:
     template = default_catalog().attributes_for(values["category_slug"])
     parts = [values["title_zh"], values.get("title_en") or "", *normalise_for_search(template, attributes)]
@@ -130,8 +157,13 @@ def _search_text(values: dict[str, Any], attributes: dict[str, Any]) -> str:
     return " ".join(index_terms(" ".join(parts)))
 
 
-def save_product(dbs: Session, firm: Firm, actor: User, product: Product | None, cleaned: Cleaned) -> Product:
-    """Create or update a product from validated input; an edit of a published product goes back to review."""
+def save_product(
+    dbs: Session, firm: Firm, actor: User, product: Product | None, cleaned: Cleaned, *, flush: bool = True
+) -> Product:
+    """Create or update a product from validated input; an edit of a published product goes back to review.
+
+    ``flush=False`` leaves the flush to the caller (bulk imports flush once per batch of products).
+    """
     if cleaned.errors:
         raise ValueError("save_product needs valid input")
     if product is None:
@@ -147,7 +179,8 @@ def save_product(dbs: Session, firm: Firm, actor: User, product: Product | None,
     if product.status == "published":
         product.status, product.submitted_at = "pending", utcnow()
         record_event(dbs, actor, "product.edited_after_publication", subject_firm_id=firm.id, product=product.id)
-    dbs.flush()
+    if flush:
+        dbs.flush()
     return product
 
 

@@ -37,6 +37,7 @@ def _input_from_form(category_slug: str) -> services.ProductInput:
             attributes[attr.id] = form.get(key, "").strip()
     return services.ProductInput(
         category_slug=category_slug,
+        sku=form.get("sku", ""),
         title_zh=form.get("title_zh", ""),
         title_en=form.get("title_en", ""),
         description_zh=form.get("description_zh", ""),
@@ -93,6 +94,7 @@ def new() -> Any:
         if not ConfirmForm().validate_on_submit():
             abort(400)
         cleaned = services.clean(_input_from_form(category_slug))
+        services.check_sku_unique(db.session, g.tenant, cleaned, None)
         if cleaned.errors:
             return _form_page(None, category_slug, request.form.to_dict(flat=False), cleaned.errors, 400)
         product = services.save_product(db.session, g.tenant, g.user, None, cleaned)
@@ -104,6 +106,7 @@ def new() -> Any:
 
 def _values_of(product: Any) -> dict[str, list[str]]:
     values: dict[str, list[str]] = {
+        "sku": [product.sku or ""],
         "title_zh": [product.title_zh],
         "title_en": [product.title_en or ""],
         "description_zh": [product.description_zh or ""],
@@ -131,6 +134,7 @@ def edit(product_id: uuid.UUID) -> Any:
         if product.status == "archived":
             abort(409)
         cleaned = services.clean(_input_from_form(product.category_slug))
+        services.check_sku_unique(db.session, g.tenant, cleaned, product)
         if cleaned.errors:
             return _form_page(product, product.category_slug, request.form.to_dict(flat=False), cleaned.errors, 400)
         was_published = product.status == "published"
