@@ -114,3 +114,21 @@ def test_other_firms_cannot_touch_a_supplier_product(app, client, make_client, f
     assert other.get(f"/firm/products/{product.id}").status_code == 404
     assert "19姆米" not in other.get("/firm/products/").get_data(as_text=True)
     assert re.search("draft|草稿", client.get("/firm/products/").get_data(as_text=True))
+
+
+def test_moderation_queue_is_paginated_oldest_first(app, make_client, create_user, firm_a, publish_product):
+    from datetime import timedelta
+
+    from saas.models import utcnow
+
+    ids = [publish_product(firm_a, f"待审产品{i:02d}") for i in range(23)]
+    with app_session(app, firm_a.id) as s:
+        for i, product_id in enumerate(ids):
+            product = s.get(Product, (firm_a.id, product_id))
+            product.status, product.submitted_at = "pending", utcnow() - timedelta(minutes=100 - i)
+    staff = staff_client(make_client, create_user)
+    first = staff.get("/bureau/moderation").get_data(as_text=True)
+    titles = re.findall(r"<h2>(待审产品\d+)</h2>", first)
+    assert titles == [f"待审产品{i:02d}" for i in range(20)] and 'rel="next"' in first
+    second = staff.get("/bureau/moderation?page=2").get_data(as_text=True)
+    assert re.findall(r"<h2>(待审产品\d+)</h2>", second) == ["待审产品20", "待审产品21", "待审产品22"]

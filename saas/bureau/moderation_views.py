@@ -19,9 +19,18 @@ from saas.tenancy import set_tenant
 
 @bp.route("/moderation")
 def moderation() -> Any:
+    from flask import current_app
+
+    from saas.forms import page_number
+
+    per_page = current_app.config["PAGE_SIZE"]
+    products, total = services.pending_in_scope(db.session, g.user, page_number(), per_page)
     return render_template(
         "bureau/moderation.html",
-        products=services.pending_in_scope(db.session, g.user),
+        products=products,
+        total=total,
+        page=page_number(),
+        pages=max(1, -(-total // per_page)),
         catalog=default_catalog(),
         confirm=ConfirmForm(),
     )

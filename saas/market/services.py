@@ -212,18 +212,19 @@ def list_own(dbs: Session, firm: Firm) -> list[Product]:
 # --- Moderation -------------------------------------------------------------------------------------------------
 
 
-def pending_in_scope(dbs: Session, staff: User) -> list[Product]:
-    """Return the products waiting for review in the staff member's scope, oldest first."""
+def pending_in_scope(dbs: Session, staff: User, page: int = 1, per_page: int = 20) -> tuple[list[Product], int]:
+    """Return one page of the products waiting for review in the staff member's scope (oldest first) and the total."""
     stmt = (
         select(Product)
         .join(Firm, Firm.id == Product.firm_id)
         .where(Product.status == "pending")
-        .order_by(Product.submitted_at)
         .execution_options(all_tenants=True)
     )
     if staff.kind != "admin" and staff.staff_county is not None:
         stmt = stmt.where(Firm.county == staff.staff_county)
-    return list(dbs.scalars(stmt).unique())
+    total = dbs.scalar(select(func.count()).select_from(stmt.subquery()).execution_options(all_tenants=True)) or 0
+    rows = dbs.scalars(stmt.order_by(Product.submitted_at, Product.id).offset((page - 1) * per_page).limit(per_page))
+    return list(rows.unique()), total
 
 
 def moderate(dbs: Session, staff: User, firm: Firm, product: Product, *, approve: bool, reason: str | None) -> None:
