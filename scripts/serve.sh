@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Serve the app locally. With Redis running, a report worker and a sweeper run beside the web server and stop with
-# it; without Redis, PDFs render inside the request instead.
+# it; without Redis, PDFs render inside the request instead. A loop closes quote requests past their deadline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -17,5 +17,8 @@ if $BIN/python -c "import redis,sys; redis.Redis.from_url(sys.argv[1], socket_co
 else
   echo "No Redis at $REDIS_URL: PDF reports render inside the request"
 fi
+# Quote requests past their deadline read as closed at once; this stores the closed status every few minutes.
+(while sleep 300; do $BIN/flask --app wsgi close-rfqs >/dev/null 2>&1 || true; done) &
+pids+=($!)
 echo "Serving at http://127.0.0.1:5000 (Ctrl-C stops)"
 $BIN/flask --app wsgi run --host 127.0.0.1 --port 5000
