@@ -96,3 +96,19 @@ def test_search_page_links_toggle_values_and_ignore_unknown_ones(client, silk):
     # without a category there are no attribute facets, only a hint
     plain = client.get("/market/search?q=真丝").get_data(as_text=True)
     assert "facet-attr-" not in plain and 'id="facet-moq"' in plain
+
+
+def test_number_attributes_without_buckets_are_not_facets(app, create_firm, publish_product):
+    from saas.market.search import filterable
+
+    catalog = default_catalog()
+    slug = next(
+        c.slug
+        for c in catalog.leaves()
+        if any(a.type == "number" and a.filterable and not a.buckets for a in catalog.attributes_for(c.slug))
+    )
+    offered = filterable(SearchParams(category=slug))
+    assert all(a.buckets for a in offered if a.type == "number")
+    with app.test_request_context():
+        result = search(db.session, SearchParams(category=slug), 20, "zh")  # used to fail: CASE with no branch
+    assert result.total == 0

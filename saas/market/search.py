@@ -102,9 +102,11 @@ def filterable(p: SearchParams) -> tuple[Attribute, ...]:
     if not p.category:
         return ()
     try:
-        return default_catalog().filterable_attributes(p.category)
+        attributes = default_catalog().filterable_attributes(p.category)
     except (UnknownCategory, KeyError):
         return ()
+    # a number attribute is a facet only with bucket ranges in its template
+    return tuple(a for a in attributes if a.type != "number" or a.buckets)
 
 
 def _in_range(column: ColumnElement[Any], low: Decimal | None, high: Decimal | None) -> ColumnElement[bool]:
