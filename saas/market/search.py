@@ -1,5 +1,10 @@
 """Marketplace search: one pipeline (saas/search/text.py), two backends, disjunctive facets.
 
+Queries run on ``product_listings``, the public read model of published products kept by database triggers (see
+``saas.models.product.ProductListing``); only the page's 20 products are then loaded from ``products`` by key.
+The fixed facets (category, county, verified, MOQ range) and the total come from **one grouped pass** over the
+matching listings: each facet's disjunctive counts are then summed in Python from those groups.
+
 The query is normalised and planned once; the plan renders as an FTS5 MATCH on SQLite (the ``product_fts`` external
 content index) or as a tsquery against the GIN expression index on PostgreSQL. Both index the same space-joined terms
 (``products.search_text``), so both backends return the same rows (tested on the same fixture).
@@ -24,7 +29,8 @@ from sqlalchemy.sql import ColumnElement, Select
 
 from saas.marketplace.attributes import format_number
 from saas.marketplace.catalog import Attribute, UnknownCategory, default_catalog
-from saas.models import Firm, Product, SearchMiss
+from saas.models import Product, SearchMiss
+from saas.models import ProductListing as L
 from saas.reference import COUNTIES
 from saas.search.text import normalise, query_plan, to_fts5, to_tsquery
 
@@ -119,7 +125,7 @@ def _in_range(column: ColumnElement[Any], low: Decimal | None, high: Decimal | N
 
 
 def _number_of(attr: Attribute) -> ColumnElement[Any]:
-    return Product.attributes[attr.id].as_float()
+    return L.attributes[attr.id].as_float()
 
 
 def _attribute_filter(dbs: Session, attr: Attribute, values: tuple[str, ...]) -> ColumnElement[bool] | None:
@@ -130,7 +136,7 @@ def _attribute_filter(dbs: Session, attr: Attribute, values: tuple[str, ...]) ->
     if not options:
         return None
     if attr.type == "enum":
-        return Product.attributes[attr.id].as_string().in_(options)
+        return L.attributes[attr.id].as_string().in_(options)
     items = _elements(dbs, attr)
     return exists(select(literal(1)).select_from(items).where(items.c.value.in_(options)))
 
@@ -138,8 +144,8 @@ def _attribute_filter(dbs: Session, attr: Attribute, values: tuple[str, ...]) ->
 def _elements(dbs: Session, attr: Attribute) -> Any:
     """A table-valued function over a multi-enum attribute's list of option ids (one row per chosen option)."""
     if dbs.get_bind().dialect.name == "postgresql":
-        return func.json_array_elements_text(Product.attributes[attr.id]).table_valued("value").alias(f"v_{attr.id}")
-    return func.json_each(Product.attributes, f"$.{attr.id}").table_valued("value").alias(f"v_{attr.id}")
+        return func.json_array_elements_text(L.attributes[attr.id]).table_valued("value").alias(f"v_{attr.id}")
+    return func.json_each(L.attributes, f"$.{attr.id}").table_valued("value").alias(f"v_{attr.id}")
 
 
 def _match(dbs: Session, q: str) -> ColumnElement[bool] | None:
@@ -147,146 +153,159 @@ def _match(dbs: Session, q: str) -> ColumnElement[bool] | None:
     if plan.is_empty:
         return None
     if dbs.get_bind().dialect.name == "postgresql":
-        return text(
-            "array_to_tsvector(string_to_array(products.search_text, ' ')) @@ CAST(:tsq AS tsquery)"
-        ).bindparams(tsq=to_tsquery(plan))
-    return text("products.rowid IN (SELECT rowid FROM product_fts WHERE product_fts MATCH :fts)").bindparams(
+        return text("product_listings.search_tokens @@ CAST(:tsq AS tsquery)").bindparams(tsq=to_tsquery(plan))
+    # the listing's rowid is its product's rowid, which product_fts indexes
+    return text("product_listings.rowid IN (SELECT rowid FROM product_fts WHERE product_fts MATCH :fts)").bindparams(
         fts=to_fts5(plan)
     )
 
 
-def _filtered(dbs: Session, p: SearchParams, skip: str | None = None) -> Select[Any]:
-    """Published products matching ``p``, without the filter named ``skip`` (for disjunctive facet counts)."""
-    stmt = (
-        select(Product)
-        .join(Firm, Firm.id == Product.firm_id)
-        .where(Product.status == "published")
-        .execution_options(all_tenants=True)
-    )
+def in_category(column: Any, slug: str) -> ColumnElement[bool]:
+    """``column`` is ``slug`` or lies under it, as a range the category index can serve ('/' sorts just before '0')."""
+    return (column == slug) | ((column >= slug + "/") & (column < slug + "0"))
+
+
+def _moq_bucket() -> Any:
+    return _bucket(L.moq, list(MOQ_RANGES))
+
+
+def _base(dbs: Session, p: SearchParams, skip_attr: str | None = None) -> Select[Any]:
+    """Listings matching the query text and the attribute filters (the fixed facets are applied separately)."""
+    stmt = select(L.product_id)
     match = _match(dbs, p.q)
     if match is not None:
         stmt = stmt.where(match)
-    if p.industry and skip != "category":
-        stmt = stmt.where(Product.industry == p.industry)
-    if p.category and skip != "category":
-        stmt = stmt.where((Product.category_slug == p.category) | Product.category_slug.startswith(p.category + "/"))
-    if p.county and skip != "county":
-        stmt = stmt.where(Firm.county == p.county)
-    if p.verified and skip != "verified":
-        stmt = stmt.where(Firm.verified_at.is_not(None))
-    if p.moq and skip != "moq":
-        ranges = [r for r in MOQ_RANGES if r[0] in p.moq]
-        if ranges:
-            stmt = stmt.where(or_(*(_in_range(Product.moq, low, high) for _v, low, high in ranges)))
     for attr in filterable(p):
         chosen = p.chosen(attr.id)
-        if chosen and skip != f"attr:{attr.id}":
+        if chosen and attr.id != skip_attr:
             condition = _attribute_filter(dbs, attr, chosen)
             if condition is not None:
                 stmt = stmt.where(condition)
     return stmt
 
 
-def _count(dbs: Session, stmt: Select[Any]) -> int:
-    return dbs.scalar(select(func.count()).select_from(stmt.subquery()).execution_options(all_tenants=True)) or 0
+def _category_filters(p: SearchParams) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if p.industry:
+        conditions.append(L.industry == p.industry)
+    if p.category:
+        conditions.append(in_category(L.category_slug, p.category))
+    return conditions
+
+
+def _fixed_filters(p: SearchParams, skip: str | None = None) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if skip != "category":
+        conditions += _category_filters(p)
+    if p.county and skip != "county":
+        conditions.append(L.county == p.county)
+    if p.verified and skip != "verified":
+        conditions.append(L.verified.is_(True))
+    ranges = [r for r in MOQ_RANGES if r[0] in p.moq]
+    if ranges and skip != "moq":
+        conditions.append(or_(*(_in_range(L.moq, low, high) for _v, low, high in ranges)))
+    return conditions
+
+
+@dataclass(frozen=True)
+class _Group:
+    industry: str
+    category: str
+    county: str
+    verified: bool
+    moq: str
+    count: int
+
+
+def _passes(g: _Group, p: SearchParams, skip: str) -> bool:
+    if skip != "category":
+        if p.industry and g.industry != p.industry:
+            return False
+        if p.category and not (g.category == p.category or g.category.startswith(p.category + "/")):
+            return False
+    if skip != "county" and p.county and g.county != p.county:
+        return False
+    if skip != "verified" and p.verified and not g.verified:
+        return False
+    return not (skip != "moq" and p.moq and g.moq not in p.moq)
+
+
+def _groups(dbs: Session, p: SearchParams) -> list[_Group]:
+    """One pass: the matching listings counted by (industry, category, county, verified, MOQ range).
+
+    A chosen category or industry narrows the pass itself: below a chosen category the category facet lists only
+    its children, so nothing outside it is ever counted.
+    """
+    bucket = _moq_bucket().label("bucket")
+    stmt = (
+        _base(dbs, p)
+        .where(*_category_filters(p))
+        .with_only_columns(L.industry, L.category_slug, L.county, L.verified, bucket, func.count())
+        .group_by(L.industry, L.category_slug, L.county, L.verified, bucket)
+    )
+    return [_Group(*row) for row in dbs.execute(stmt).all()]
 
 
 def search(dbs: Session, p: SearchParams, per_page: int, lang: str) -> SearchResult:
     """Run one search: a page of products, the total, and facet counts."""
-    stmt = _filtered(dbs, p)
-    total = _count(dbs, stmt)
+    groups = _groups(dbs, p)
+    total = sum(g.count for g in groups if _passes(g, p, skip=""))
     normalised = normalise(p.q)[:100]
     if p.sort == "newest":
-        order = [Product.published_at.desc()]
+        order = [L.published_at.desc()]
     elif p.sort == "moq":
-        order = [Product.moq.asc(), Product.published_at.desc()]
+        order = [L.moq.asc(), L.published_at.desc()]
     elif normalised:  # relevance: the whole query in the title first, then the newest
-        order = [case((Product.title_zh.contains(normalised), 0), else_=1), Product.published_at.desc()]
+        order = [case((L.title_zh.contains(normalised), 0), else_=1), L.published_at.desc()]
     else:
-        order = [Product.published_at.desc()]
-    rows = dbs.scalars(stmt.order_by(*order, Product.id).offset((p.page - 1) * per_page).limit(per_page))
-    result = SearchResult(list(rows.unique()), total, max(1, -(-total // per_page)), normalised)
-    result.facets["category"] = _category_facet(dbs, p, lang)
-    counties = Counter(
-        dict(
-            dbs.execute(
-                _filtered(dbs, p, skip="county").with_only_columns(Firm.county, func.count()).group_by(Firm.county)
-            ).all()
+        order = [L.published_at.desc()]
+    ids = list(
+        dbs.scalars(
+            _base(dbs, p)
+            .where(*_fixed_filters(p))
+            .order_by(*order, L.product_id)
+            .offset((p.page - 1) * per_page)
+            .limit(per_page)
         )
     )
+    result = SearchResult(products_by_ids(dbs, ids), total, max(1, -(-total // per_page)), normalised)
+    result.facets["category"] = _category_facet(groups, p, lang)
+    counties = Counter()
+    for g in groups:
+        if _passes(g, p, skip="county"):
+            counties[g.county] += g.count
     result.facets["county"] = [
         Facet(code, str(label), counties[code], code == p.county) for code, label in COUNTIES.items() if counties[code]
     ]
-    verified = _filtered(dbs, p, skip="verified").where(Firm.verified_at.is_not(None))
-    result.verified_count = _count(dbs, verified)
-    result.facets["moq"] = _moq_facet(dbs, p)
-    result.attribute_facets = [_attribute_facet(dbs, p, attr, lang) for attr in filterable(p)]
-    result.attribute_facets = [f for f in result.attribute_facets if f.values]
+    result.verified_count = sum(g.count for g in groups if g.verified and _passes(g, p, skip="verified"))
+    moq = Counter()
+    for g in groups:
+        if _passes(g, p, skip="moq"):
+            moq[g.moq] += g.count
+    result.facets["moq"] = [Facet(v, v, moq[v], v in p.moq) for v in MOQ_VALUES if moq[v]]
+    result.attribute_facets = [f for f in (_attribute_facet(dbs, p, a, lang) for a in filterable(p)) if f.values]
     if p.q.strip() and total == 0:
         dbs.add(SearchMiss(query=p.q.strip()[:100], normalised=normalised, industry=p.industry))
         dbs.commit()
     return result
 
 
-def _category_facet(dbs: Session, p: SearchParams, lang: str) -> list[Facet]:
-    """Counts per next-level category below the current selection (industries when none is chosen)."""
-    catalog = default_catalog()
-    counts = dict(
-        dbs.execute(
-            _filtered(dbs, p, skip="category")
-            .with_only_columns(Product.category_slug, func.count())
-            .group_by(Product.category_slug)
-        ).all()
-    )
-    if p.category:
-        try:
-            options = [catalog.category(c) for c in catalog.category(p.category).children] or [
-                catalog.category(p.category)
-            ]
-        except (UnknownCategory, KeyError):
-            return []
-        pairs = [(c.slug, c.label.get(lang)) for c in options]
-    elif p.industry:
-        try:
-            pairs = [(r, catalog.category(r).label.get(lang)) for r in catalog.industry(p.industry).roots]
-        except (UnknownCategory, KeyError):
-            return []
-    else:
-        by_industry = dict(
-            dbs.execute(
-                _filtered(dbs, p, skip="category")
-                .with_only_columns(Product.industry, func.count())
-                .group_by(Product.industry)
-            ).all()
-        )
-        return [
-            Facet(ind.id, ind.label.get(lang), by_industry[ind.id], False)
-            for ind in catalog.industries
-            if by_industry.get(ind.id)
-        ]
-    facets = []
-    for value, label in pairs:
-        n = sum(c for slug, c in counts.items() if slug == value or slug.startswith(value + "/"))
-        if n:
-            facets.append(Facet(value, label, n, value in (p.category, p.industry)))
-    return facets
+def products_by_ids(dbs: Session, ids: list[Any]) -> list[Product]:
+    """The published products with these ids, in the given order (one query by primary key)."""
+    if not ids:
+        return []
+    stmt = select(Product).where(Product.id.in_(ids), Product.status == "published").execution_options(all_tenants=True)
+    found = {product.id: product for product in dbs.scalars(stmt).unique()}
+    return [found[i] for i in ids if i in found]
 
 
 def _bucket(value: ColumnElement[Any], ranges: list[tuple[str, Decimal | None, Decimal | None]]) -> Any:
     return case(*((_in_range(value, low, high), literal(v)) for v, low, high in ranges), else_=literal(""))
 
 
-def _moq_facet(dbs: Session, p: SearchParams) -> list[Facet]:
-    bucket = _bucket(Product.moq, list(MOQ_RANGES)).label("bucket")
-    counts = dict(
-        dbs.execute(_filtered(dbs, p, skip="moq").with_only_columns(bucket, func.count()).group_by(bucket)).all()
-    )
-    return [Facet(value, value, counts[value], value in p.moq) for value in MOQ_VALUES if counts.get(value)]
-
-
 def _attribute_facet(dbs: Session, p: SearchParams, attr: Attribute, lang: str) -> AttributeFacet:
     """Counts of one attribute's options (or ranges) over the results without the attribute's own choice."""
-    base = _filtered(dbs, p, skip=f"attr:{attr.id}")
+    base = _base(dbs, p, skip_attr=attr.id).where(*_fixed_filters(p))
     chosen = p.chosen(attr.id)
     if attr.type == "number":
         ranges = number_ranges(attr)
@@ -300,7 +319,7 @@ def _attribute_facet(dbs: Session, p: SearchParams, attr: Attribute, lang: str) 
         ]
     else:
         if attr.type == "enum":
-            column = Product.attributes[attr.id].as_string().label("option")
+            column = L.attributes[attr.id].as_string().label("option")
             stmt = base.with_only_columns(column, func.count()).group_by(column)
         else:
             items = _elements(dbs, attr)
@@ -321,3 +340,39 @@ def _range_label(value: str, unit: str) -> str:
     if not high:
         return f"≥ {low}{unit}"
     return f"{low}–{high}{unit}"
+
+
+def _category_facet(groups: list[_Group], p: SearchParams, lang: str) -> list[Facet]:
+    """Counts per next-level category below the current selection (industries when none is chosen)."""
+    catalog = default_catalog()
+    counts: Counter[str] = Counter()
+    by_industry: Counter[str] = Counter()
+    for g in groups:
+        if _passes(g, p, skip="category"):
+            counts[g.category] += g.count
+            by_industry[g.industry] += g.count
+    if p.category:
+        try:
+            options = [catalog.category(c) for c in catalog.category(p.category).children] or [
+                catalog.category(p.category)
+            ]
+        except (UnknownCategory, KeyError):
+            return []
+        pairs = [(c.slug, c.label.get(lang)) for c in options]
+    elif p.industry:
+        try:
+            pairs = [(r, catalog.category(r).label.get(lang)) for r in catalog.industry(p.industry).roots]
+        except (UnknownCategory, KeyError):
+            return []
+    else:
+        return [
+            Facet(ind.id, ind.label.get(lang), by_industry[ind.id], False)
+            for ind in catalog.industries
+            if by_industry.get(ind.id)
+        ]
+    facets = []
+    for value, label in pairs:
+        n = sum(c for slug, c in counts.items() if slug == value or slug.startswith(value + "/"))
+        if n:
+            facets.append(Facet(value, label, n, value in (p.category, p.industry)))
+    return facets

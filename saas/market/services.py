@@ -264,21 +264,28 @@ def published_page(
     per_page: int,
     firm_id: uuid.UUID | None = None,
 ) -> tuple[list[Product], int]:
-    """Return one page of published products (newest first) and the total."""
-    stmt = _published()
+    """Return one page of published products (newest first) and the total, read from the listing read model."""
+    from saas.market.search import in_category, products_by_ids
+    from saas.models import ProductListing as L
+
+    conditions = []
     if firm_id is not None:
-        stmt = stmt.where(Product.firm_id == firm_id)
+        conditions.append(L.firm_id == firm_id)
     if industry:
-        stmt = stmt.where(Product.industry == industry)
+        conditions.append(L.industry == industry)
     if category_prefix:
-        stmt = stmt.where(
-            (Product.category_slug == category_prefix) | Product.category_slug.startswith(category_prefix + "/")
+        conditions.append(in_category(L.category_slug, category_prefix))
+    total = dbs.scalar(select(func.count()).select_from(L).where(*conditions)) or 0
+    ids = list(
+        dbs.scalars(
+            select(L.product_id)
+            .where(*conditions)
+            .order_by(L.published_at.desc(), L.product_id)
+            .offset((page - 1) * per_page)
+            .limit(per_page)
         )
-    total = dbs.scalar(select(func.count()).select_from(stmt.subquery()).execution_options(all_tenants=True)) or 0
-    rows = dbs.scalars(
-        stmt.order_by(Product.published_at.desc(), Product.id).offset((page - 1) * per_page).limit(per_page)
     )
-    return list(rows.unique()), total
+    return products_by_ids(dbs, ids), total
 
 
 def get_published(dbs: Session, product_id: uuid.UUID) -> Product:

@@ -85,3 +85,34 @@ class ProductImage(TenantScoped, Base):
     height: Mapped[int]
     position: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProductListing(Base):
+    """The public search read model: one row per *published* product, with the supplier's county and verification.
+
+    Written only by database triggers on ``products`` and ``firms`` (migration ``add_product_listings``); the app
+    role may only read it. It holds nothing that is not public, so it has no row-level security, and the planner
+    can use its indexes (on ``products``, RLS keeps the GIN and category indexes out of reach). It deliberately has
+    no ``TenantScoped`` mixin: it is a cross-tenant public projection, like a Citus reference table.
+    On PostgreSQL it also has ``search_tokens`` (a tsvector with a GIN index), outside the model. On SQLite its
+    rowid is the product's rowid, so the FTS5 index on products finds listings directly.
+    """
+
+    __tablename__ = "product_listings"
+    __table_args__ = (
+        Index("ix_product_listings_category_slug_published_at", "category_slug", "published_at"),
+        Index("ix_product_listings_industry_published_at", "industry", "published_at"),
+        Index("ix_product_listings_published_at", "published_at"),
+        Index("ix_product_listings_firm_id", "firm_id"),
+    )
+
+    product_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    firm_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"))
+    industry: Mapped[str] = mapped_column(String(20))
+    category_slug: Mapped[str] = mapped_column(String(160).with_variant(String(160, collation="C"), "postgresql"))
+    county: Mapped[str] = mapped_column(String(10))
+    verified: Mapped[bool]
+    moq: Mapped[Decimal] = mapped_column(Numeric(14, 3))
+    published_at: Mapped[datetime | None]
+    title_zh: Mapped[str] = mapped_column(String(120))
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
