@@ -340,10 +340,16 @@ def postgres_reachable(owner_url: str) -> bool:
 
 
 def make_app(url: str) -> Any:
-    from config import TestingConfig
+    from config import Config, TestingConfig
     from saas import create_app
 
-    return create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url, WTF_CSRF_ENABLED=False)
+    # the production default for cached browse counts (TestingConfig turns it off for the tests)
+    return create_app(
+        TestingConfig,
+        SQLALCHEMY_DATABASE_URI=url,
+        WTF_CSRF_ENABLED=False,
+        SEARCH_BROWSE_CACHE_SECONDS=Config.SEARCH_BROWSE_CACHE_SECONDS,
+    )
 
 
 # --- Search -----------------------------------------------------------------------------------------------------

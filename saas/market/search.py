@@ -18,6 +18,7 @@ PostgreSQL) over the candidate rows, which a chosen category already narrows.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -186,10 +187,10 @@ def _base(dbs: Session, p: SearchParams, skip_attr: str | None = None) -> Select
 
 def _category_filters(p: SearchParams) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
-    if p.industry:
-        conditions.append(L.industry == p.industry)
-    if p.category:
+    if p.category:  # the category implies its industry
         conditions.append(in_category(L.category_slug, p.category))
+    elif p.industry:
+        conditions.append(L.industry == p.industry)
     return conditions
 
 
@@ -219,15 +220,43 @@ class _Group:
 
 def _passes(g: _Group, p: SearchParams, skip: str) -> bool:
     if skip != "category":
-        if p.industry and g.industry != p.industry:
-            return False
-        if p.category and not (g.category == p.category or g.category.startswith(p.category + "/")):
+        if p.category:
+            if not (g.category == p.category or g.category.startswith(p.category + "/")):
+                return False
+        elif p.industry and g.industry != p.industry:
             return False
     if skip != "county" and p.county and g.county != p.county:
         return False
     if skip != "verified" and p.verified and not g.verified:
         return False
     return not (skip != "moq" and p.moq and g.moq not in p.moq)
+
+
+#: Grouped passes of searches without query text (catalogue browsing): (expires at, groups) by filter key.
+_browse_cache: dict[tuple[Any, ...], tuple[float, list[_Group]]] = {}
+
+
+def _cached_groups(dbs: Session, p: SearchParams) -> list[_Group]:
+    """``_groups``, remembered for ``SEARCH_BROWSE_CACHE_SECONDS`` when there is no query text.
+
+    Browsing without words counts every listing of the chosen scope (100,000 rows for the whole marketplace), the
+    same for every visitor; counts up to that many seconds old are fine there. Searches with words are never cached.
+    """
+    from flask import current_app
+
+    ttl = current_app.config.get("SEARCH_BROWSE_CACHE_SECONDS", 0)
+    if p.q.strip() or not ttl:
+        return _groups(dbs, p)
+    key = (dbs.get_bind().engine.url.render_as_string(), p.industry, p.category, p.attrs)
+    now = time.monotonic()
+    hit = _browse_cache.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    groups = _groups(dbs, p)
+    if len(_browse_cache) > 1000:
+        _browse_cache.clear()
+    _browse_cache[key] = (now + ttl, groups)
+    return groups
 
 
 def _groups(dbs: Session, p: SearchParams) -> list[_Group]:
@@ -248,7 +277,7 @@ def _groups(dbs: Session, p: SearchParams) -> list[_Group]:
 
 def search(dbs: Session, p: SearchParams, per_page: int, lang: str) -> SearchResult:
     """Run one search: a page of products, the total, and facet counts."""
-    groups = _groups(dbs, p)
+    groups = _cached_groups(dbs, p)
     total = sum(g.count for g in groups if _passes(g, p, skip=""))
     normalised = normalise(p.q)[:100]
     if p.sort == "newest":
@@ -259,16 +288,17 @@ def search(dbs: Session, p: SearchParams, per_page: int, lang: str) -> SearchRes
         order = [case((L.title_zh.contains(normalised), 0), else_=1), L.published_at.desc()]
     else:
         order = [L.published_at.desc()]
-    ids = list(
-        dbs.scalars(
+    keys = list(
+        dbs.execute(
             _base(dbs, p)
+            .with_only_columns(L.firm_id, L.product_id)
             .where(*_fixed_filters(p))
             .order_by(*order, L.product_id)
             .offset((p.page - 1) * per_page)
             .limit(per_page)
         )
     )
-    result = SearchResult(products_by_ids(dbs, ids), total, max(1, -(-total // per_page)), normalised)
+    result = SearchResult(products_by_ids(dbs, keys), total, max(1, -(-total // per_page)), normalised)
     result.facets["category"] = _category_facet(groups, p, lang)
     counties = Counter()
     for g in groups:
@@ -290,13 +320,22 @@ def search(dbs: Session, p: SearchParams, per_page: int, lang: str) -> SearchRes
     return result
 
 
-def products_by_ids(dbs: Session, ids: list[Any]) -> list[Product]:
-    """The published products with these ids, in the given order (one query by primary key)."""
-    if not ids:
+def products_by_ids(dbs: Session, keys: list[Any]) -> list[Product]:
+    """The published products with these (firm id, product id) keys, in the given order (by primary key)."""
+    if not keys:
         return []
-    stmt = select(Product).where(Product.id.in_(ids), Product.status == "published").execution_options(all_tenants=True)
+    stmt = (
+        select(Product)
+        # two IN lists walk the (firm_id, id) primary key; a row-value IN would scan the table on SQLite
+        .where(
+            Product.firm_id.in_({k[0] for k in keys}),
+            Product.id.in_([k[1] for k in keys]),
+            Product.status == "published",
+        )
+        .execution_options(all_tenants=True)
+    )
     found = {product.id: product for product in dbs.scalars(stmt).unique()}
-    return [found[i] for i in ids if i in found]
+    return [found[k[1]] for k in keys if k[1] in found]
 
 
 def _bucket(value: ColumnElement[Any], ranges: list[tuple[str, Decimal | None, Decimal | None]]) -> Any:

@@ -271,21 +271,21 @@ def published_page(
     conditions = []
     if firm_id is not None:
         conditions.append(L.firm_id == firm_id)
-    if industry:
-        conditions.append(L.industry == industry)
-    if category_prefix:
+    if category_prefix:  # the category implies its industry
         conditions.append(in_category(L.category_slug, category_prefix))
+    elif industry:
+        conditions.append(L.industry == industry)
     total = dbs.scalar(select(func.count()).select_from(L).where(*conditions)) or 0
-    ids = list(
-        dbs.scalars(
-            select(L.product_id)
+    keys = list(
+        dbs.execute(
+            select(L.firm_id, L.product_id)
             .where(*conditions)
             .order_by(L.published_at.desc(), L.product_id)
             .offset((page - 1) * per_page)
             .limit(per_page)
         )
     )
-    return products_by_ids(dbs, ids), total
+    return products_by_ids(dbs, keys), total
 
 
 def get_published(dbs: Session, product_id: uuid.UUID) -> Product:
