@@ -101,6 +101,8 @@ class Config:
     IMPORT_MAX_ROWS = 20_000
     # Facet counts of catalogue browsing (no query text) may be this many seconds old (saas/market/search.py).
     SEARCH_BROWSE_CACHE_SECONDS = _env_int("SEARCH_BROWSE_CACHE_SECONDS", 60)
+    # Catalogue pages for visitors without a session are served from memory for this long (saas/pagecache.py).
+    PUBLIC_PAGE_CACHE_SECONDS = _env_int("PUBLIC_PAGE_CACHE_SECONDS", 60)
     IMPORT_UPLOAD_DIR = _env("IMPORT_UPLOAD_DIR", str(INSTANCE_DIR / "imports"))  # checked files awaiting import
     EVIDENCE_MAX_BYTES = _env_int("EVIDENCE_MAX_MB", 10) * 1024 * 1024
     EVIDENCE_MAX_PIXELS = 40_000_000
@@ -140,6 +142,7 @@ class TestingConfig(Config):
     PRODUCT_IMAGE_DIR = str(INSTANCE_DIR / "test-product-images")
     IMPORT_UPLOAD_DIR = str(INSTANCE_DIR / "test-imports")
     SEARCH_BROWSE_CACHE_SECONDS = 0  # tests change the catalogue between searches; one test turns the cache on
+    PUBLIC_PAGE_CACHE_SECONDS = 0
     REPORTS_DIR = str(INSTANCE_DIR / "test-reports")
     REPORTS_SYNC = True
 

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, render_template, url_for
 from sqlalchemy import select
 
+from saas import pagecache
 from saas.extensions import db
 from saas.forms import page_number
 from saas.market import services
@@ -118,6 +119,7 @@ def query_args(params: Any) -> dict[str, Any]:
 
 @bp.route("/<industry>/", defaults={"path": ""})
 @bp.route("/<industry>/<path:path>")
+@pagecache.for_visitors
 def browse(industry: str, path: str) -> Any:
     """Readable catalogue URLs: /market/silk/ or /market/silk/silk-fabric/crepe-de-chine."""
     catalog = default_catalog()

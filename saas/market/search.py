@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -233,11 +234,11 @@ def _passes(g: _Group, p: SearchParams, skip: str) -> bool:
 
 
 #: Grouped passes of searches without query text (catalogue browsing): (expires at, groups) by filter key.
-_browse_cache: dict[tuple[Any, ...], tuple[float, list[_Group]]] = {}
+_browse_cache: dict[tuple[Any, ...], tuple[float, Any]] = {}
 
 
-def _cached_groups(dbs: Session, p: SearchParams) -> list[_Group]:
-    """``_groups``, remembered for ``SEARCH_BROWSE_CACHE_SECONDS`` when there is no query text.
+def _browse_cached(dbs: Session, p: SearchParams, what: str, compute: Callable[[], Any], *extra: Any) -> Any:
+    """``compute()``, remembered for ``SEARCH_BROWSE_CACHE_SECONDS`` when the search has no query text.
 
     Browsing without words counts every listing of the chosen scope (100,000 rows for the whole marketplace), the
     same for every visitor; counts up to that many seconds old are fine there. Searches with words are never cached.
@@ -246,17 +247,17 @@ def _cached_groups(dbs: Session, p: SearchParams) -> list[_Group]:
 
     ttl = current_app.config.get("SEARCH_BROWSE_CACHE_SECONDS", 0)
     if p.q.strip() or not ttl:
-        return _groups(dbs, p)
-    key = (dbs.get_bind().engine.url.render_as_string(), p.industry, p.category, p.attrs)
+        return compute()
+    key = (what, dbs.get_bind().engine.url.render_as_string(), p.industry, p.category, p.attrs, *extra)
     now = time.monotonic()
     hit = _browse_cache.get(key)
     if hit is not None and hit[0] > now:
         return hit[1]
-    groups = _groups(dbs, p)
+    value = compute()
     if len(_browse_cache) > 1000:
         _browse_cache.clear()
-    _browse_cache[key] = (now + ttl, groups)
-    return groups
+    _browse_cache[key] = (now + ttl, value)
+    return value
 
 
 def _groups(dbs: Session, p: SearchParams) -> list[_Group]:
@@ -277,7 +278,7 @@ def _groups(dbs: Session, p: SearchParams) -> list[_Group]:
 
 def search(dbs: Session, p: SearchParams, per_page: int, lang: str) -> SearchResult:
     """Run one search: a page of products, the total, and facet counts."""
-    groups = _cached_groups(dbs, p)
+    groups = _browse_cached(dbs, p, "groups", lambda: _groups(dbs, p))
     total = sum(g.count for g in groups if _passes(g, p, skip=""))
     normalised = normalise(p.q)[:100]
     if p.sort == "newest":
@@ -313,7 +314,9 @@ def search(dbs: Session, p: SearchParams, per_page: int, lang: str) -> SearchRes
         if _passes(g, p, skip="moq"):
             moq[g.moq] += g.count
     result.facets["moq"] = [Facet(v, v, moq[v], v in p.moq) for v in MOQ_VALUES if moq[v]]
-    result.attribute_facets = [f for f in (_attribute_facet(dbs, p, a, lang) for a in filterable(p)) if f.values]
+    result.attribute_facets = _browse_cached(
+        dbs, p, "attributes", lambda: _attribute_facets(dbs, p, lang), p.county, p.verified, p.moq, lang
+    )
     if p.q.strip() and total == 0:
         dbs.add(SearchMiss(query=p.q.strip()[:100], normalised=normalised, industry=p.industry))
         dbs.commit()
@@ -342,34 +345,54 @@ def _bucket(value: ColumnElement[Any], ranges: list[tuple[str, Decimal | None, D
     return case(*((_in_range(value, low, high), literal(v)) for v, low, high in ranges), else_=literal(""))
 
 
-def _attribute_facet(dbs: Session, p: SearchParams, attr: Attribute, lang: str) -> AttributeFacet:
-    """Counts of one attribute's options (or ranges) over the results without the attribute's own choice."""
-    base = _base(dbs, p, skip_attr=attr.id).where(*_fixed_filters(p))
-    chosen = p.chosen(attr.id)
+def _row_values(attr: Attribute, value: Any) -> tuple[str, ...]:
+    """The facet values one listing has for ``attr``: its option ids, or the bucket its number falls in."""
+    if value is None:
+        return ()
     if attr.type == "number":
-        ranges = number_ranges(attr)
-        bucket = _bucket(_number_of(attr), ranges).label("bucket")
-        counts = dict(dbs.execute(base.with_only_columns(bucket, func.count()).group_by(bucket)).all())
-        unit = attr.unit.label.get(lang) if attr.unit else ""
-        values = [
-            Facet(value, _range_label(value, unit), counts[value], value in chosen)
-            for value, _low, _high in ranges
-            if counts.get(value)
-        ]
-    else:
-        if attr.type == "enum":
-            column = L.attributes[attr.id].as_string().label("option")
-            stmt = base.with_only_columns(column, func.count()).group_by(column)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return ()
+        number = Decimal(str(value))
+        return tuple(
+            v
+            for v, low, high in number_ranges(attr)
+            if (low is None or number >= low) and (high is None or number < high)
+        )
+    if attr.type == "enum":
+        return (value,) if isinstance(value, str) else ()
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+
+
+def _attribute_facets(dbs: Session, p: SearchParams, lang: str) -> list[AttributeFacet]:
+    """Every filterable attribute's counts from one pass over the candidates (text and fixed filters applied).
+
+    Disjunctive as the other facets: an attribute's own choice is left out of its counts, the other attributes'
+    choices apply (OR within one attribute, AND across).
+    """
+    attributes = filterable(p)
+    if not attributes:
+        return []
+    stmt = select(L.attributes).where(*_fixed_filters(p)).where(*([m] if (m := _match(dbs, p.q)) is not None else []))
+    rows = [{a.id: _row_values(a, (values or {}).get(a.id)) for a in attributes} for values in dbs.scalars(stmt)]
+    chosen = {a.id: set(p.chosen(a.id)) for a in attributes if p.chosen(a.id)}
+    facets = []
+    for attr in attributes:
+        others = {k: v for k, v in chosen.items() if k != attr.id}
+        counts: Counter[str] = Counter()
+        for row in rows:
+            if all(set(row[k]) & v for k, v in others.items()):
+                counts.update(set(row[attr.id]))
+        own = chosen.get(attr.id, set())
+        if attr.type == "number":
+            unit = attr.unit.label.get(lang) if attr.unit else ""
+            values = [
+                Facet(v, _range_label(v, unit), counts[v], v in own) for v, _l, _h in number_ranges(attr) if counts[v]
+            ]
         else:
-            items = _elements(dbs, attr)
-            stmt = (
-                base.join(items, literal(True)).with_only_columns(items.c.value, func.count()).group_by(items.c.value)
-            )
-        counts = dict(dbs.execute(stmt).all())
-        values = [
-            Facet(o.id, o.label.get(lang), counts[o.id], o.id in chosen) for o in attr.options if counts.get(o.id)
-        ]
-    return AttributeFacet(attr.id, attr.label.get(lang), values)
+            values = [Facet(o.id, o.label.get(lang), counts[o.id], o.id in own) for o in attr.options if counts[o.id]]
+        if values:
+            facets.append(AttributeFacet(attr.id, attr.label.get(lang), values))
+    return facets
 
 
 def _range_label(value: str, unit: str) -> str:

@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, g, jsonify, redirect, render_template,
 from sqlalchemy import func, select, text
 
 from saas.auth.views import safe_next
-from saas.extensions import db
+from saas.extensions import csrf, db
 from saas.models import Firm
 from saas.reference import COUNTIES, INDUSTRIES
 
@@ -25,8 +25,16 @@ def home() -> Any:
 
 
 @bp.route("/language", methods=["POST"])
+@csrf.exempt
 def set_language() -> Any:
-    """Switch the interface language; remembered in the session and, for logged-in users, on the account."""
+    """Switch the interface language; remembered in the session and, for logged-in users, on the account.
+
+    Visitors switch without a CSRF token (the worst a forged switch does is change their display language), so
+    public pages carry no token and need no session: that keeps them cacheable. Logged-in users' switches write the
+    account and are CSRF-checked as usual.
+    """
+    if g.get("user") is not None:
+        csrf.protect()
     lang = request.form.get("lang", "")
     if lang in current_app.config["LANGUAGES"]:
         session["lang"] = lang
