@@ -284,7 +284,8 @@ def seed_sqlite_and_generate(url: str, n_products: int, n_firms: int, timings: d
             for rows in pool.imap(make_products, jobs):
                 conn.execute(insert(Product.__table__), rows)
                 data.products.extend(rows)
-        conn.exec_driver_sql("ANALYZE")  # statistics for the planner, as `PRAGMA optimize` keeps them in production
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE")  # statistics for the planner, as after any bulk load
     engine.dispose()
     timings["seed_sqlite_s"] = time.perf_counter() - start
     return data
