@@ -58,6 +58,7 @@ def upgrade() -> None:
     op.create_index("ix_product_listings_industry_published_at", "product_listings", ["industry", "published_at"])
     op.create_index("ix_product_listings_published_at", "product_listings", ["published_at"])
     op.create_index("ix_product_listings_firm_id", "product_listings", ["firm_id"])
+    op.create_index("ix_product_listings_moq", "product_listings", ["moq"])  # sort=moq walks it, stops at a page
     if rls.is_postgres():
         _postgres_up()
     else:

@@ -289,8 +289,9 @@ def search(dbs: Session, p: SearchParams, per_page: int, lang: str) -> SearchRes
         order = [case((L.title_zh.contains(normalised), 0), else_=1), L.published_at.desc()]
     else:
         order = [L.published_at.desc()]
-    keys = list(
-        dbs.execute(
+
+    def page_keys() -> list[tuple[Any, Any]]:
+        stmt = (
             _base(dbs, p)
             .with_only_columns(L.firm_id, L.product_id)
             .where(*_fixed_filters(p))
@@ -298,7 +299,9 @@ def search(dbs: Session, p: SearchParams, per_page: int, lang: str) -> SearchRes
             .offset((p.page - 1) * per_page)
             .limit(per_page)
         )
-    )
+        return [(row[0], row[1]) for row in dbs.execute(stmt)]
+
+    keys = _browse_cached(dbs, p, "page", page_keys, p.county, p.verified, p.moq, p.sort, p.page, per_page)
     result = SearchResult(products_by_ids(dbs, keys), total, max(1, -(-total // per_page)), normalised)
     result.facets["category"] = _category_facet(groups, p, lang)
     counties = Counter()

@@ -104,6 +104,7 @@ class ProductListing(Base):
         Index("ix_product_listings_industry_published_at", "industry", "published_at"),
         Index("ix_product_listings_published_at", "published_at"),
         Index("ix_product_listings_firm_id", "firm_id"),
+        Index("ix_product_listings_moq", "moq"),
     )
 
     product_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
