@@ -8,7 +8,7 @@ import re
 import pytest
 from openpyxl import load_workbook
 
-from tests.conftest import screenshot
+from tests.conftest import screenshot, staff_login_in_browser
 
 pytestmark = pytest.mark.browser
 
@@ -48,11 +48,7 @@ def test_firm_opens_its_benchmark_page(seeded, page):
 
 
 def test_bureau_dashboard_xlsx_matches_the_page(seeded, page):
-    login(page, seeded.url, "staff@demo.jx.example")
-    page.wait_for_url("**/auth/two-factor")
-    page.fill("#code", seeded.flask("totp-now", "staff@demo.jx.example").strip().splitlines()[-1])
-    page.click("#totp-submit")
-    page.wait_for_url("**/bureau/")
+    staff_login_in_browser(page, seeded, "staff@demo.jx.example")
     page.click("#nav-bureau-dashboard")
     page.wait_for_selector("#table-heatmap")
     shown = {
