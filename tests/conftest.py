@@ -453,16 +453,28 @@ def page(browser: Any) -> Iterator[Any]:
     context.close()
 
 
+@pytest.fixture()
+def seeded(live_server: LiveServer) -> LiveServer:
+    """The live server with the demo data (70 firms; loaded once, later calls change nothing)."""
+    live_server.flask("seed-demo", "--firms", "70")
+    return live_server
+
+
+def demo_login(page: Any, base: str, email: str, password: str = "Jiaxing-demo-2026") -> None:
+    """Submit the login form in the browser (demo accounts share one password)."""
+    page.goto(base + "/auth/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("#login-submit")
+
+
 def staff_login_in_browser(page: Any, live: LiveServer, email: str, password: str = "Jiaxing-demo-2026") -> None:
     """Log a demo staff member in through the form and the TOTP step (codes are single-use: wait for a new one)."""
     import time
 
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    page.goto(live.url + "/auth/login")
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.click("#login-submit")
+    demo_login(page, live.url, email, password)
     page.wait_for_url("**/auth/two-factor")
     for attempt in range(2):
         page.fill("#code", live.flask("totp-now", email).strip().splitlines()[-1])

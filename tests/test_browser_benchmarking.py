@@ -8,22 +8,10 @@ import re
 import pytest
 from openpyxl import load_workbook
 
+from tests.conftest import demo_login as login
 from tests.conftest import screenshot, staff_login_in_browser
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def seeded(live_server):
-    live_server.flask("seed-demo", "--firms", "70")
-    return live_server
-
-
-def login(page, base, email, password="Jiaxing-demo-2026"):
-    page.goto(base + "/auth/login")
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.click("#login-submit")
 
 
 def test_firm_opens_its_benchmark_page(seeded, page):
