@@ -251,10 +251,6 @@ def moderate(dbs: Session, staff: User, firm: Firm, product: Product, *, approve
 # --- Public read model ------------------------------------------------------------------------------------------
 
 
-def _published():  # type: ignore[no-untyped-def]
-    return select(Product).where(Product.status == "published").execution_options(all_tenants=True)
-
-
 def published_page(
     dbs: Session,
     *,
@@ -289,11 +285,18 @@ def published_page(
 
 
 def get_published(dbs: Session, product_id: uuid.UUID) -> Product:
-    """Return a published product by id or 404 (drafts, pending and rejected products are never public)."""
-    product = dbs.scalars(_published().where(Product.id == product_id)).unique().first()
-    if product is None:
+    """Return a published product by id or 404 (drafts, pending and rejected products are never public).
+
+    The listing is keyed by product id alone; ``products`` is keyed by (firm, id), so the firm is found first.
+    """
+    from saas.market.search import products_by_ids
+    from saas.models import ProductListing as L
+
+    key = dbs.execute(select(L.firm_id, L.product_id).where(L.product_id == product_id)).first()
+    found = products_by_ids(dbs, [(key[0], key[1])]) if key is not None else []
+    if not found:
         abort(404)
-    return product
+    return found[0]
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,12 @@ SESSION_KEY = "compare"
 def _published_by_ids(dbs: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Product]:
     if not ids:
         return {}
-    stmt = select(Product).where(Product.id.in_(ids), Product.status == "published").execution_options(all_tenants=True)
-    return {p.id: p for p in dbs.scalars(stmt).unique()}
+    from saas.market.search import products_by_ids
+    from saas.models import ProductListing as L
+
+    # the listing (keyed by product id, published only) gives the firm half of the products' primary key
+    keys = [(row[0], row[1]) for row in dbs.execute(select(L.firm_id, L.product_id).where(L.product_id.in_(ids)))]
+    return {p.id: p for p in products_by_ids(dbs, keys)}
 
 
 # --- Favourites -------------------------------------------------------------------------------------------------
