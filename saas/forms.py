@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import get_locale
@@ -42,3 +43,12 @@ def page_number() -> int:
         return max(1, int(request.args.get("page", "1")))
     except ValueError:
         return 1
+
+
+def parse_decimal(text: str | None) -> Decimal | None:
+    """A finite decimal from user text (thousands separators, ASCII or full-width, are allowed), or None."""
+    try:
+        value = Decimal((text or "").strip().replace(",", "").replace("，", ""))
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None

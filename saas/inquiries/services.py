@@ -23,9 +23,11 @@ from flask import abort, current_app, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from saas.forms import parse_decimal
 from saas.limits import check_daily, local_day_start
 from saas.mail import send_mail
-from saas.models import Firm, Inquiry, InquiryMessage, Membership, Product, User, utcnow
+from saas.models import Firm, Inquiry, InquiryMessage, Product, User, utcnow
+from saas.orgs.services import member_users
 from saas.tenancy import acting_in_tenant, get_in_tenant_or_404
 
 MAX_BODY = 2000
@@ -52,11 +54,6 @@ def clean_body(text: str) -> str:
     return body
 
 
-def _member_ids(dbs: Session, firm_id: uuid.UUID) -> list[uuid.UUID]:
-    with acting_in_tenant(dbs, firm_id):
-        return list(dbs.scalars(select(Membership.user_id).where(Membership.firm_id == firm_id)))
-
-
 def sent_today(dbs: Session, buyer: User) -> int:
     """Inquiries the buyer started since midnight in Jiaxing (across suppliers: the buyer's own rows only)."""
     stmt = (
@@ -75,17 +72,12 @@ def start(dbs: Session, buyer: User, product: Product, text: str, quantity: str 
     """
     if buyer.is_staff:
         raise InquiryRefused("staff")
-    if buyer.id in _member_ids(dbs, product.firm_id):
+    if buyer.id in {member.id for member in member_users(dbs, product.firm_id)}:
         raise InquiryRefused("own_product")
     body = clean_body(text)
-    qty = None
-    if quantity.strip():
-        try:
-            qty = Decimal(quantity.strip().replace(",", ""))
-        except ArithmeticError:
-            raise InquiryRefused("bad_quantity") from None
-        if not qty.is_finite() or qty <= 0 or qty >= Decimal("1e11"):
-            raise InquiryRefused("bad_quantity")
+    qty = parse_decimal(quantity) if quantity.strip() else None
+    if quantity.strip() and (qty is None or qty <= 0 or qty >= Decimal("1e11")):
+        raise InquiryRefused("bad_quantity")
     check_daily(sent_today(dbs, buyer), current_app.config["INQUIRY_DAILY_LIMIT"])
     now = utcnow()
     with acting_in_tenant(dbs, product.firm_id):
@@ -158,9 +150,8 @@ def _link(endpoint: str, inquiry: Inquiry) -> str:
 
 
 def _notify_supplier(dbs: Session, inquiry: Inquiry, buyer: User, body: str, template: str) -> None:
-    for user_id in _member_ids(dbs, inquiry.firm_id):
-        member = dbs.get(User, user_id)
-        if member is not None and member.is_active:
+    for member in member_users(dbs, inquiry.firm_id):
+        if member.is_active:
             send_mail(
                 dbs,
                 member.email,
@@ -225,6 +216,7 @@ class Page:
     pages: int
     products: dict[uuid.UUID, Product]
     names: dict[uuid.UUID, str]  # firm names (buyer side) or buyer names (supplier side)
+    unread: set[uuid.UUID]  # threads with news for the side that lists them
 
 
 def buyer_inbox(dbs: Session, buyer: User, page: int, per_page: int) -> Page:
@@ -233,7 +225,8 @@ def buyer_inbox(dbs: Session, buyer: User, page: int, per_page: int) -> Page:
     total, items = _page(dbs, stmt, page, per_page)
     firm_ids = {i.firm_id for i in items}
     names = dict(dbs.execute(select(Firm.id, Firm.name).where(Firm.id.in_(firm_ids))).all()) if firm_ids else {}
-    return Page(items, total, max(1, -(-total // per_page)), products_of(dbs, items), names)
+    unread = {i.id for i in items if is_unread(i, for_supplier_side=False)}
+    return Page(items, total, max(1, -(-total // per_page)), products_of(dbs, items), names, unread)
 
 
 def supplier_inbox(dbs: Session, firm: Firm, page: int, per_page: int, *, unanswered: bool = False) -> Page:
@@ -244,7 +237,8 @@ def supplier_inbox(dbs: Session, firm: Firm, page: int, per_page: int, *, unansw
     total, items = _page(dbs, stmt, page, per_page)
     buyer_ids = {i.buyer_id for i in items}
     names = dict(dbs.execute(select(User.id, User.name).where(User.id.in_(buyer_ids))).all()) if buyer_ids else {}
-    return Page(items, total, max(1, -(-total // per_page)), products_of(dbs, items), names)
+    unread = {i.id for i in items if is_unread(i, for_supplier_side=True)}
+    return Page(items, total, max(1, -(-total // per_page)), products_of(dbs, items), names, unread)
 
 
 def _page(dbs: Session, stmt, page: int, per_page: int) -> tuple[int, list[Inquiry]]:  # type: ignore[no-untyped-def]
@@ -259,31 +253,12 @@ def _page(dbs: Session, stmt, page: int, per_page: int) -> tuple[int, list[Inqui
 def products_of(dbs: Session, items: list[Inquiry]) -> dict[uuid.UUID, Product]:
     if not items:
         return {}
-    stmt = select(Product).where(Product.id.in_({i.product_id for i in items})).execution_options(all_tenants=True)
+    stmt = select(Product).where(  # both halves of the primary key
+        Product.firm_id.in_({i.firm_id for i in items}), Product.id.in_({i.product_id for i in items})
+    )
+    stmt = stmt.execution_options(all_tenants=True)
     # the buyer sees the product only while it is published; the supplier always sees its own
     return {p.id: p for p in dbs.scalars(stmt).unique()}
-
-
-def unread_count(dbs: Session, *, firm: Firm | None = None, buyer: User | None = None) -> int:
-    """Threads with news for the supplier (``firm``) or the buyer (``buyer``)."""
-    if firm is not None:
-        stmt = (
-            select(func.count())
-            .select_from(Inquiry)
-            .where(
-                Inquiry.firm_id == firm.id,
-                (Inquiry.supplier_read_at.is_(None)) | (Inquiry.supplier_read_at < Inquiry.last_message_at),
-            )
-        )
-    else:
-        assert buyer is not None
-        stmt = (
-            select(func.count())
-            .select_from(Inquiry)
-            .where(Inquiry.buyer_id == buyer.id, Inquiry.buyer_read_at < Inquiry.last_message_at)
-            .execution_options(all_tenants=True)
-        )
-    return dbs.scalar(stmt) or 0
 
 
 # --- Responsiveness ---------------------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from saas.audit import record_event
+from saas.forms import parse_decimal
 from saas.marketplace.attributes import normalise_for_search, validate_attributes
 from saas.marketplace.catalog import UnknownCategory, default_catalog
 from saas.models import Assessment, Firm, Product, ProductImage, ScoreSnapshot, User, utcnow
@@ -58,14 +58,6 @@ class Cleaned:
     errors: dict[str, str]
 
 
-def _decimal(text: str) -> Decimal | None:
-    try:
-        value = Decimal(text.strip().replace(",", "").replace("，", ""))
-    except (InvalidOperation, AttributeError):
-        return None
-    return value if value.is_finite() else None
-
-
 def clean(data: ProductInput) -> Cleaned:
     """Validate a product form; every problem is an error code keyed by field (``attr-<id>`` for attributes)."""
     catalog = default_catalog()
@@ -96,7 +88,7 @@ def clean(data: ProductInput) -> Cleaned:
     if data.sale_unit not in units:
         errors["sale_unit"] = "unknown_unit"
     values["sale_unit"] = data.sale_unit
-    moq, multiple = _decimal(data.moq), _decimal(data.order_multiple or "1")
+    moq, multiple = parse_decimal(data.moq), parse_decimal(data.order_multiple or "1")
     if moq is None or moq <= 0:
         errors["moq"] = "positive_number"
     if multiple is None or multiple <= 0:
@@ -106,7 +98,7 @@ def clean(data: ProductInput) -> Cleaned:
     for i, (qty_text, price_text) in enumerate(data.tiers):
         if not qty_text.strip() and not price_text.strip():
             continue
-        qty, price = _decimal(qty_text), _decimal(price_text)
+        qty, price = parse_decimal(qty_text), parse_decimal(price_text)
         if qty is None or price is None or qty <= 0 or price <= 0:
             errors[f"tier{i}"] = "bad_tier"
             continue
@@ -120,7 +112,7 @@ def clean(data: ProductInput) -> Cleaned:
         errors["tier0"] = "price_needed"
     values["price_tiers"] = [{"min_qty": str(q), "price": str(p)} for q, p in tiers]
     values["price_on_request"], values["samples_available"] = data.price_on_request, data.samples_available
-    lead = _decimal(data.lead_time_days)
+    lead = parse_decimal(data.lead_time_days)
     if lead is None or lead != lead.to_integral_value() or not 0 <= lead <= 365:
         errors["lead_time_days"] = "lead_time"
     values["lead_time_days"] = int(lead) if lead is not None and lead == lead.to_integral_value() else None

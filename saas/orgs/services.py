@@ -15,7 +15,7 @@ from saas.audit import record_event
 from saas.mail import send_mail
 from saas.models import Firm, Invitation, Membership, User, utcnow
 from saas.reference import CERTIFICATIONS, size_class
-from saas.tenancy import set_tenant, tenant_select
+from saas.tenancy import acting_in_tenant, set_tenant, tenant_select
 
 
 class MembershipError(ValueError):
@@ -50,6 +50,13 @@ def update_profile(
     if certifications is not None:
         firm.certifications = [c for c in CERTIFICATIONS if c in certifications]
     record_event(dbs, actor, "firm.profile_updated", subject_firm_id=firm.id)
+
+
+def member_users(dbs: Session, firm_id: uuid.UUID) -> list[User]:
+    """The accounts of a firm's members, for a service that acts for someone else (to notify or exclude them)."""
+    with acting_in_tenant(dbs, firm_id):
+        stmt = select(User).join(Membership, Membership.user_id == User.id).where(Membership.firm_id == firm_id)
+        return list(dbs.scalars(stmt).unique())
 
 
 def list_members(dbs: Session, firm: Firm) -> list[Membership]:

@@ -7,7 +7,7 @@ translated message (``1,000`` and ``1，000`` are accepted).
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -15,22 +15,13 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from saas.forms import BaseForm
+from saas.forms import BaseForm, parse_decimal
 from saas.limits import LOCAL_TZ
 from saas.marketplace.catalog import Catalog, default_catalog
 from saas.rfqs import services
 
 DATETIME_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d")
-
-
-def parse_decimal(text: str | None) -> Decimal | None:
-    """A finite decimal from user text (thousands separators allowed), or None."""
-    try:
-        value = Decimal((text or "").strip().replace(",", "").replace("，", ""))
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() else None
 
 
 def _decimals(value: Decimal) -> int:

@@ -29,7 +29,8 @@ from saas.audit import record_event
 from saas.limits import LOCAL_TZ, check_daily, local_day_start
 from saas.mail import send_mail
 from saas.marketplace.catalog import Catalog, SaleUnit, default_catalog
-from saas.models import Firm, Membership, Product, Quote, Rfq, User
+from saas.models import Firm, Product, Quote, Rfq, User
+from saas.orgs.services import member_users
 
 MAX_DEADLINE_DAYS = 90
 MAX_VALIDITY_DAYS = 365
@@ -319,10 +320,6 @@ def firm_categories(dbs: Session, firm: Firm) -> list[str]:
     return list(dbs.scalars(stmt))
 
 
-def _member_ids(dbs: Session, firm: Firm) -> list[uuid.UUID]:
-    return list(dbs.scalars(select(Membership.user_id).where(Membership.firm_id == firm.id)))
-
-
 def _matching(slugs: list[str]) -> Any:
     prefixes = sorted({prefix for slug in slugs for prefix in _self_and_ancestors(slug)})
     return or_(
@@ -349,7 +346,7 @@ def open_rfqs_for_firm(dbs: Session, firm: Firm, *, now: datetime, page: int, pe
         Rfq.quote_count < Rfq.max_quotes,
         _matching(slugs),
     )
-    members = _member_ids(dbs, firm)
+    members = [member.id for member in member_users(dbs, firm.id)]
     if members:
         base = base.where(Rfq.buyer_id.not_in(members))
     total = dbs.scalar(select(func.count()).select_from(base.subquery())) or 0
@@ -378,7 +375,7 @@ def get_rfq_for_firm(dbs: Session, firm: Firm, rfq_id: uuid.UUID) -> Rfq:
 
 def quote_refusal(dbs: Session, firm: Firm, rfq: Rfq, now: datetime) -> str | None:
     """Why the firm cannot quote for this RFQ now (a ``labels.REFUSALS`` code), or None."""
-    if rfq.buyer_id in _member_ids(dbs, firm):
+    if rfq.buyer_id in [member.id for member in member_users(dbs, firm.id)]:
         return "own_request"
     if own_quote(dbs, firm, rfq.id) is not None:
         return "already_quoted"
