@@ -113,25 +113,18 @@ def effective_status(rfq: Rfq, now: datetime) -> str:
     return rfq.status
 
 
-def accepts_quotes(rfq: Rfq, now: datetime) -> bool:
-    return effective_status(rfq, now) == "open"
-
-
 def _closed_reason(rfq: Rfq, now: datetime) -> str | None:
     """Why no quote can be added now, or None while the RFQ accepts quotes."""
-    if rfq.status == "cancelled":
-        return "cancelled"
-    if rfq.status == "awarded":
-        return "awarded"
-    if rfq.status == "closed":
-        if rfq.quote_count >= rfq.max_quotes:
-            return "full"
-        return "deadline_passed" if rfq.deadline <= now else "closed"
+    full = rfq.quote_count >= rfq.max_quotes
+    if rfq.status in ("cancelled", "awarded"):
+        return rfq.status
+    if rfq.status == "closed" and full:
+        return "full"
     if rfq.deadline <= now:
         return "deadline_passed"
-    if rfq.quote_count >= rfq.max_quotes:
+    if full:
         return "full"
-    return None
+    return "closed" if rfq.status == "closed" else None
 
 
 def can_accept(rfq: Rfq) -> bool:
@@ -278,12 +271,14 @@ def accept_quote(dbs: Session, buyer: User, rfq_id: uuid.UUID, quote_id: uuid.UU
     dbs.flush()
     record_event(dbs, buyer, "rfq.quote_accepted", subject_firm_id=quote.firm_id, rfq=rfq.id, quote=quote.id)
     author = dbs.get(User, quote.author_id) if quote.author_id is not None else None
-    if author is not None and author.is_active:
+    # the quote's author, or every member of the firm when that account is gone or disabled
+    recipients = [author] if author is not None and author.is_active else member_users(dbs, quote.firm_id)
+    for member in (m for m in recipients if m.is_active):
         send_mail(
             dbs,
-            author.email,
+            member.email,
             "quote_accepted",
-            user=author,
+            user=member,
             rfq=rfq.title,
             buyer_name=buyer.name,
             buyer_email=buyer.email,

@@ -66,12 +66,6 @@ def _helpers() -> dict[str, Any]:
     def money(value: Decimal | None) -> str:
         return format_currency(value, "CNY") if value is not None else "—"
 
-    def unit_label(unit_id: str) -> str:
-        try:
-            return catalog.sale_unit(unit_id).label.get(lng)
-        except KeyError:
-            return unit_id
-
     def category_label(slug: str) -> str:
         if catalog.get(slug) is None:
             return slug
@@ -79,7 +73,6 @@ def _helpers() -> dict[str, Any]:
 
     return {
         "money": money,
-        "unit_label": unit_label,
         "category_label": category_label,
         "RFQ_STATUS_LABELS": RFQ_STATUS_LABELS,
         "QUOTE_OUTCOME_LABELS": QUOTE_OUTCOME_LABELS,
@@ -185,7 +178,6 @@ def _uuid_or_404(text: str | None) -> uuid.UUID:
 @bp.route("/rfqs/<uuid:rfq_id>/accept", methods=["POST"])
 @buyer_required
 def accept(rfq_id: uuid.UUID) -> Any:
-    services.get_buyer_rfq(db.session, g.user, rfq_id)  # another user's RFQ: 404 before anything else
     quote_id = _uuid_or_404(request.form.get("quote_id"))
     try:
         services.accept_quote(db.session, g.user, rfq_id, quote_id, now=utcnow())
@@ -200,7 +192,6 @@ def accept(rfq_id: uuid.UUID) -> Any:
 @bp.route("/rfqs/<uuid:rfq_id>/cancel", methods=["POST"])
 @buyer_required
 def cancel(rfq_id: uuid.UUID) -> Any:
-    services.get_buyer_rfq(db.session, g.user, rfq_id)
     try:
         services.cancel_rfq(db.session, g.user, rfq_id, now=utcnow())
     except services.RfqRefused as refused:
@@ -234,14 +225,14 @@ def firm_index() -> Any:
 def _firm_detail_page(rfq: Rfq, form: QuoteForm, status: int = 200, error: str | None = None) -> Any:
     now = utcnow()
     quote = services.own_quote(db.session, g.tenant, rfq.id)
-    refusal = services.quote_refusal(db.session, g.tenant, rfq, now)
+    refusal = services.quote_refusal(db.session, g.tenant, rfq, now) if quote is None else None
     return render_template(
         "rfqs/firm_detail.html",
         rfq=rfq,
         status=services.effective_status(rfq, now),
         quote=quote,
         outcome=services.quote_outcome(quote, rfq) if quote is not None else None,
-        refusal=str(REFUSALS[refusal]) if refusal and refusal != "already_quoted" else None,
+        refusal=str(REFUSALS[refusal]) if refusal else None,
         form=form,
         error=error,
     ), status
