@@ -677,7 +677,7 @@ def _flag(text: str) -> bool | None:
     key = lookup_key(text)
     if not key or key in _FALSE:
         return False
-    if key in _TRUE or key in (lookup_key(YES.zh), lookup_key(YES.en)):
+    if key in _TRUE:
         return True
     return None
 
@@ -1000,7 +1000,6 @@ _HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
 _REQUIRED_FILL = PatternFill("solid", fgColor="FCE4D6")
 _KEY_FONT = Font(color="808080", size=8)
 _BOLD = Font(bold=True)
-_NOTE_FONT = Font(color="808080", italic=True)
 
 
 class _Lists:

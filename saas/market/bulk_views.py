@@ -67,8 +67,11 @@ def _store(data: bytes, filename: str) -> str:
     folder.mkdir(parents=True, exist_ok=True)
     now = time.time()
     for old in folder.iterdir():
-        if old.name.startswith(f"{g.user.id}.") or now - old.stat().st_mtime > UPLOAD_TTL_S:
-            old.unlink(missing_ok=True)
+        try:
+            if old.name.startswith(f"{g.user.id}.") or now - old.stat().st_mtime > UPLOAD_TTL_S:
+                old.unlink(missing_ok=True)
+        except FileNotFoundError:  # another member's request cleaned it up meanwhile
+            continue
     token = secrets.token_urlsafe(24)
     (folder / f"{g.user.id}.{token}.upload").write_bytes(data)
     (folder / f"{g.user.id}.{token}.json").write_text(json.dumps({"filename": filename[:200]}), "utf-8")
@@ -79,13 +82,17 @@ def _load(token: str) -> tuple[str, bytes] | None:
     if not _TOKEN_RE.match(token):
         return None
     path = _upload_dir() / f"{g.user.id}.{token}.upload"
-    if not path.is_file() or time.time() - path.stat().st_mtime > UPLOAD_TTL_S:
+    try:
+        if time.time() - path.stat().st_mtime > UPLOAD_TTL_S:
+            return None
+        data = path.read_bytes()
+    except OSError:  # gone (expired and swept, or never there)
         return None
     try:
         meta = json.loads(path.with_suffix(".json").read_text("utf-8"))
     except (OSError, ValueError):
         meta = {}
-    return str(meta.get("filename") or "upload"), path.read_bytes()
+    return str(meta.get("filename") or "upload"), data
 
 
 def _discard(token: str) -> None:
