@@ -99,8 +99,6 @@ class Config:
     # Bulk catalogue import: the upload size and the rows one file may hold.
     IMPORT_MAX_BYTES = _env_int("IMPORT_MAX_MB", 10) * 1024 * 1024
     IMPORT_MAX_ROWS = 20_000
-    # Facet counts of catalogue browsing (no query text) may be this many seconds old (saas/market/search.py).
-    SEARCH_BROWSE_CACHE_SECONDS = _env_int("SEARCH_BROWSE_CACHE_SECONDS", 60)
     # Catalogue pages for visitors without a session are served from memory for this long (saas/pagecache.py).
     PUBLIC_PAGE_CACHE_SECONDS = _env_int("PUBLIC_PAGE_CACHE_SECONDS", 60)
     IMPORT_UPLOAD_DIR = _env("IMPORT_UPLOAD_DIR", str(INSTANCE_DIR / "imports"))  # checked files awaiting import
@@ -141,7 +139,6 @@ class TestingConfig(Config):
     EVIDENCE_DIR = str(INSTANCE_DIR / "test-evidence")
     PRODUCT_IMAGE_DIR = str(INSTANCE_DIR / "test-product-images")
     IMPORT_UPLOAD_DIR = str(INSTANCE_DIR / "test-imports")
-    SEARCH_BROWSE_CACHE_SECONDS = 0  # tests change the catalogue between searches; one test turns the cache on
     PUBLIC_PAGE_CACHE_SECONDS = 0
     REPORTS_DIR = str(INSTANCE_DIR / "test-reports")
     REPORTS_SYNC = True

@@ -5,8 +5,10 @@ Prints ``search_p95_ms_sqlite`` and ``search_p95_ms_postgres`` (a mix of searche
 on the seeded SQLite database under gunicorn with 2 sync workers, against a hello-world Flask app under the same
 gunicorn and client in the same run; target ≥ 0.25) and ``import_10k_rows_s`` (a 10,000-row CSV through
 ``saas.market.bulk.run_import`` into the SQLite database, commit included; target ≤ 20 s), plus extra lines: seeding
-times, p50 and max, the p95 per kind of search (slowest first), the p95 of each SQL statement of ``search()``, the raw
-req/s. Notes, the slowest single searches and any failing search go to stderr.
+times, p50 and max, the p95 per kind of search (slowest first), the p95 of each SQL statement of ``search()``, the
+in-memory listing index's full load time and size per backend (``listing_index_load_ms_*``, ``listing_index_mb_*``:
+paid once per process, then kept current from the change log), the raw req/s. Notes, the slowest single searches and
+any failing search go to stderr.
 
 Run with the project's virtualenv: ``.venv/bin/python bench/marketplace.py``. Options: ``--products N --firms N`` to
 run smaller, ``--skip-postgres``, ``--searches N`` (timed searches per backend, default 240) after ``--warmup N``,
@@ -343,16 +345,10 @@ def postgres_reachable(owner_url: str) -> bool:
 
 
 def make_app(url: str) -> Any:
-    from config import Config, TestingConfig
+    from config import TestingConfig
     from saas import create_app
 
-    # the production default for cached browse counts (TestingConfig turns it off for the tests)
-    return create_app(
-        TestingConfig,
-        SQLALCHEMY_DATABASE_URI=url,
-        WTF_CSRF_ENABLED=False,
-        SEARCH_BROWSE_CACHE_SECONDS=Config.SEARCH_BROWSE_CACHE_SECONDS,
-    )
+    return create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url, WTF_CSRF_ENABLED=False)
 
 
 # --- Search -----------------------------------------------------------------------------------------------------
@@ -441,45 +437,42 @@ def search_mix(n: int) -> list[Probe]:
 
 
 class StatementTimer:
-    """Time each SQL statement of a search and name it after its role in ``search()`` (by its SELECT list)."""
+    """Time each SQL statement of a search and name it after its role in ``search()`` (by its text)."""
 
     def __init__(self, engine: Engine) -> None:
         self.parts: dict[str, float] = defaultdict(float)
         self._starts: list[float] = []
-        self._counts = 0
         event.listen(engine, "before_cursor_execute", self._before)
         event.listen(engine, "after_cursor_execute", self._after)
 
     def reset(self) -> None:
         self.parts = defaultdict(float)
-        self._counts = 0
 
     def _before(self, *_args: Any) -> None:
         self._starts.append(time.perf_counter())
 
     def _after(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         elapsed = (time.perf_counter() - self._starts.pop()) * 1000
-        head = re.split(r"\sFROM\s", statement, maxsplit=1)[0]
-        if "set_config" in head:
-            name = "rls_context"
-        elif "products.title_zh" in head:
-            name = "page_rows"
-        elif "products.category_slug" in head:
-            name = "facet_category"
-        elif "products.industry" in head:
-            name = "facet_industry"
-        elif "firms.county" in head:
-            name = "facet_county"
-        elif "products.moq" in head:
-            name = "facet_moq"
-        elif "attributes" in head or ".value" in head:
-            name = "facet_attributes"
-        elif re.fullmatch(r"SELECT count\(\*\) AS \w+", head.strip()):
-            self._counts += 1
-            name = "count_total" if self._counts == 1 else "count_verified"
-        else:
-            name = "other"
-        self.parts[name] += elapsed
+        self.parts[self.role(statement)] += elapsed
+
+    @staticmethod
+    def role(statement: str) -> str:
+        """The statement's role in ``search()`` (see saas/market/search.py and saas/market/listing_index.py)."""
+        if "set_config" in statement:
+            return "rls_context"
+        if "listing_changes" in statement or "pg_current_snapshot" in statement:
+            return "index_sync"
+        if "group_concat(rowid)" in statement or "string_agg(listing_key" in statement:
+            return "text_match"
+        if "json_extract(attributes" in statement or "attributes->>" in statement:
+            return "attribute_table"
+        if "FROM product_listings" in statement:
+            return "index_load"
+        if "products.title_zh" in statement:
+            return "page_rows"
+        if "search_misses" in statement:
+            return "search_miss"
+        return "other"
 
 
 @dataclass
@@ -490,6 +483,8 @@ class SearchFigures:
     slowest: list[tuple[float, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     load: float = 0.0  # the 1-minute load average at the end: other work on the machine skews the figures
+    index_load_ms: float = 0.0  # a fresh full load of the listing index (each process pays it once)
+    index_mb: float = 0.0  # the memory that load allocated (tracemalloc: Python objects and numpy arrays)
 
 
 def bench_search(url: str, probes: list[Probe], warmup: int, budget_s: float) -> SearchFigures:
@@ -529,11 +524,38 @@ def bench_search(url: str, probes: list[Probe], warmup: int, budget_s: float) ->
                 for part, ms in timer.parts.items():
                     figures.parts[part].append(ms)
                 figures.slowest.append((elapsed, f"{probe.describe()} -> {result.total} hits"))
+        figures.index_load_ms, figures.index_mb = measure_index_load(app)
     finally:
         engine.dispose()
     figures.load = os.getloadavg()[0]
     figures.slowest.sort(reverse=True)
     return figures
+
+
+def measure_index_load(app: Any) -> tuple[float, float]:
+    """Load a fresh listing index: the time (untraced) and the memory it holds (a second, traced load)."""
+    import gc
+    import tracemalloc
+
+    from saas.extensions import db
+    from saas.market.listing_index import ListingIndex
+
+    with app.test_request_context("/"):
+        start = time.perf_counter()
+        ListingIndex().current(db.session)
+        elapsed = (time.perf_counter() - start) * 1000
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            index = ListingIndex()
+            index.current(db.session)
+            gc.collect()
+            held = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+        del index
+    return elapsed, held / 1024 / 1024
 
 
 def search_lines(backend: str, figures: SearchFigures) -> list[str]:
@@ -545,6 +567,8 @@ def search_lines(backend: str, figures: SearchFigures) -> list[str]:
         f"search_count_{backend}: {len(figures.times)} searches",
         f"search_errors_{backend}: {len(figures.errors)} searches",
         f"search_load_average_{backend}: {figures.load:.1f} load",
+        f"listing_index_load_ms_{backend}: {figures.index_load_ms:.0f} ms",
+        f"listing_index_mb_{backend}: {figures.index_mb:.1f} MB",
     ]
     for tag, times in sorted(figures.tags.items(), key=lambda kv: -percentile(kv[1], 95)):
         if len(times) >= 5:

@@ -33,7 +33,15 @@ def downgrade(url: str, revision: str = "base") -> None:
 
 
 #: Database objects that live outside the models on purpose (search indexes); autogenerate must leave them alone.
-UNMANAGED_PREFIXES = ("product_fts", "ix_products_search_terms", "search_tokens", "ix_product_listings_search_tokens")
+UNMANAGED_PREFIXES = (
+    "product_fts",
+    "ix_products_search_terms",
+    "search_tokens",
+    "ix_product_listings_search_tokens",
+    "listing_changes",
+    "ix_listing_changes",
+    "listing_key",
+)
 
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:

@@ -112,18 +112,3 @@ def test_number_attributes_without_buckets_are_not_facets(app, create_firm, publ
     with app.test_request_context():
         result = search(db.session, SearchParams(category=slug), 20, "zh")  # used to fail: CASE with no branch
     assert result.total == 0
-
-
-def test_browsing_without_words_may_reuse_counts_for_a_minute(app, silk, publish_product, monkeypatch):
-    from saas.market import search as search_module
-
-    monkeypatch.setitem(app.config, "SEARCH_BROWSE_CACHE_SECONDS", 60)
-    monkeypatch.setattr(search_module, "_browse_cache", {})
-    assert _run(app).total == 5
-    publish_product(silk, "新到真丝双绉", CREPE)
-    assert _run(app).total == 5  # the cached counts (at most a minute old)
-    with app.test_request_context():  # a search with words is never cached
-        assert search(db.session, SearchParams(q="真丝", category=CREPE), 20, "zh").total == 6
-    clock = search_module.time.monotonic() + 61
-    monkeypatch.setattr(search_module.time, "monotonic", lambda: clock)
-    assert _run(app).total == 6

@@ -1,51 +1,40 @@
-"""Marketplace search: one pipeline (saas/search/text.py), two backends, disjunctive facets.
-
-Queries run on ``product_listings``, the public read model of published products kept by database triggers (see
-``saas.models.product.ProductListing``); only the page's 20 products are then loaded from ``products`` by key.
-The fixed facets (category, county, verified, MOQ range) and the total come from **one grouped pass** over the
-matching listings: each facet's disjunctive counts are then summed in Python from those groups.
+"""Marketplace search: one text pipeline (saas/search/text.py) on two database backends, facets and order in memory.
 
 The query is normalised and planned once; the plan renders as an FTS5 MATCH on SQLite (the ``product_fts`` external
-content index) or as a tsquery against the GIN expression index on PostgreSQL. Both index the same space-joined terms
-(``products.search_text``), so both backends return the same rows (tested on the same fixture).
-Facet counts are disjunctive: each facet is counted with every other filter applied but not its own, so a chosen
-facet still shows its alternatives. Facets: category (next level down), county, verified suppliers, MOQ range, and
-once a category is chosen, every filterable attribute of its template (enum and multi-enum by option, numbers by the
-template's bucket ranges). Attribute values live in the ``products.attributes`` JSON; they are read with the
-dialect's JSON functions (``json_extract``/``json_each`` on SQLite, ``->>``/``json_array_elements_text`` on
-PostgreSQL) over the candidate rows, which a chosen category already narrows.
+content index) or as a tsquery against the GIN index of ``product_listings.search_tokens`` on PostgreSQL. Both index
+the same space-joined terms (``products.search_text``), so both backends return the same rows (tested on the same
+fixture). The database returns only the matching listings' keys, in one aggregated value.
+
+Everything after that runs on the process's in-memory listing index (``saas.market.listing_index``): the matching
+slots are counted by facet group in one ``bincount`` and ordered in one ``lexsort``, and only the page's 20 products
+are loaded from ``products`` by primary key. Facet counts are disjunctive: each facet is counted with every other
+filter applied but not its own, so a chosen facet still shows its alternatives. Facets: category (next level down),
+county, verified suppliers, MOQ range, and once a category is chosen, every filterable attribute of its template
+(enum and multi-enum by option, numbers by the template's bucket ranges). Attribute values come from the listings'
+``attributes`` JSON of the chosen category, read once per category and index generation.
 """
 
 from __future__ import annotations
 
-import time
-from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select, text
+import numpy as np
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql import ColumnElement
 
+from saas.market import listing_index
+from saas.market.listing_index import MOQ_RANGES, MOQ_VALUES, Snapshot, under
 from saas.marketplace.attributes import format_number
 from saas.marketplace.catalog import Attribute, UnknownCategory, default_catalog
 from saas.models import Product, SearchMiss
-from saas.models import ProductListing as L
 from saas.reference import COUNTIES
 from saas.search.text import normalise, query_plan, to_fts5, to_tsquery
 
+__all__ = ["MOQ_RANGES", "MOQ_VALUES", "SORTS", "SearchParams", "filterable", "in_category", "number_ranges", "search"]
 SORTS = ("relevance", "newest", "moq")
-#: MOQ ranges (in the product's own sale unit): (value, low inclusive, high exclusive).
-MOQ_RANGES: tuple[tuple[str, Decimal | None, Decimal | None], ...] = (
-    ("-100", None, Decimal(100)),
-    ("100-500", Decimal(100), Decimal(500)),
-    ("500-1000", Decimal(500), Decimal(1000)),
-    ("1000-5000", Decimal(1000), Decimal(5000)),
-    ("5000-", Decimal(5000), None),
-)
-MOQ_VALUES = tuple(r[0] for r in MOQ_RANGES)
 
 
 @dataclass(frozen=True)
@@ -117,213 +106,119 @@ def filterable(p: SearchParams) -> tuple[Attribute, ...]:
     return tuple(a for a in attributes if a.type != "number" or a.buckets)
 
 
-def _in_range(column: ColumnElement[Any], low: Decimal | None, high: Decimal | None) -> ColumnElement[bool]:
-    parts = []
-    if low is not None:
-        parts.append(column >= low)
-    if high is not None:
-        parts.append(column < high)
-    return and_(*parts)
-
-
-def _number_of(attr: Attribute) -> ColumnElement[Any]:
-    return L.attributes[attr.id].as_float()
-
-
-def _attribute_filter(dbs: Session, attr: Attribute, values: tuple[str, ...]) -> ColumnElement[bool] | None:
-    if attr.type == "number":
-        ranges = [r for r in number_ranges(attr) if r[0] in values]
-        return or_(*(_in_range(_number_of(attr), low, high) for _v, low, high in ranges)) if ranges else None
-    options = [o.id for o in attr.options if o.id in values]
-    if not options:
-        return None
-    if attr.type == "enum":
-        return L.attributes[attr.id].as_string().in_(options)
-    items = _elements(dbs, attr)
-    return exists(select(literal(1)).select_from(items).where(items.c.value.in_(options)))
-
-
-def _elements(dbs: Session, attr: Attribute) -> Any:
-    """A table-valued function over a multi-enum attribute's list of option ids (one row per chosen option)."""
-    if dbs.get_bind().dialect.name == "postgresql":
-        return func.json_array_elements_text(L.attributes[attr.id]).table_valued("value").alias(f"v_{attr.id}")
-    return func.json_each(L.attributes, f"$.{attr.id}").table_valued("value").alias(f"v_{attr.id}")
-
-
-def _match(dbs: Session, q: str) -> ColumnElement[bool] | None:
-    plan = query_plan(q)
-    if plan.is_empty:
-        return None
-    if dbs.get_bind().dialect.name == "postgresql":
-        return text("product_listings.search_tokens @@ CAST(:tsq AS tsquery)").bindparams(tsq=to_tsquery(plan))
-    # the listing's rowid is its product's rowid, which product_fts indexes
-    return text("product_listings.rowid IN (SELECT rowid FROM product_fts WHERE product_fts MATCH :fts)").bindparams(
-        fts=to_fts5(plan)
-    )
-
-
 def in_category(column: Any, slug: str) -> ColumnElement[bool]:
     """``column`` is ``slug`` or lies under it, as a range the category index can serve ('/' sorts just before '0')."""
     return (column == slug) | ((column >= slug + "/") & (column < slug + "0"))
 
 
-def _moq_bucket() -> Any:
-    return _bucket(L.moq, list(MOQ_RANGES))
-
-
-def _base(dbs: Session, p: SearchParams, skip_attr: str | None = None) -> Select[Any]:
-    """Listings matching the query text and the attribute filters (the fixed facets are applied separately)."""
-    stmt = select(L.product_id)
-    match = _match(dbs, p.q)
-    if match is not None:
-        stmt = stmt.where(match)
-    for attr in filterable(p):
-        chosen = p.chosen(attr.id)
-        if chosen and attr.id != skip_attr:
-            condition = _attribute_filter(dbs, attr, chosen)
-            if condition is not None:
-                stmt = stmt.where(condition)
-    return stmt
-
-
-def _category_filters(p: SearchParams) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    if p.category:  # the category implies its industry
-        conditions.append(in_category(L.category_slug, p.category))
-    elif p.industry:
-        conditions.append(L.industry == p.industry)
-    return conditions
-
-
-def _fixed_filters(p: SearchParams, skip: str | None = None) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    if skip != "category":
-        conditions += _category_filters(p)
-    if p.county and skip != "county":
-        conditions.append(L.county == p.county)
-    if p.verified and skip != "verified":
-        conditions.append(L.verified.is_(True))
-    ranges = [r for r in MOQ_RANGES if r[0] in p.moq]
-    if ranges and skip != "moq":
-        conditions.append(or_(*(_in_range(L.moq, low, high) for _v, low, high in ranges)))
-    return conditions
+def _matching(dbs: Session, snap: Snapshot, q: str) -> np.ndarray:
+    """The live slots whose listing matches the query text (every live slot when there is none)."""
+    plan = query_plan(q)
+    if plan.is_empty:
+        return snap.live
+    if dbs.get_bind().dialect.name == "postgresql":
+        where = "search_tokens @@ CAST(:q AS tsquery)"
+        sql = f"SELECT string_agg(listing_key::text, ',') FROM product_listings WHERE {where}"
+        keys = dbs.execute(text(sql), {"q": to_tsquery(plan)}).scalar()
+    else:  # the listing's rowid is its product's rowid, which product_fts indexes (drafts too: slots_of drops them)
+        sql = "SELECT group_concat(rowid) FROM product_fts WHERE product_fts MATCH :q"
+        keys = dbs.execute(text(sql), {"q": to_fts5(plan)}).scalar()
+    return snap.slots_of(np.fromstring(keys, dtype=np.int64, sep=",") if keys else np.empty(0, dtype=np.int64))
 
 
 @dataclass(frozen=True)
-class _Group:
-    industry: str
-    category: str
-    county: str
-    verified: bool
-    moq: str
-    count: int
+class _Masks:
+    """Per facet group: does it pass the chosen scope (category or industry), county, verified and MOQ filters."""
 
+    scope: np.ndarray
+    county: np.ndarray
+    verified: np.ndarray
+    moq: np.ndarray
 
-def _passes(g: _Group, p: SearchParams, skip: str) -> bool:
-    if skip != "category":
+    @classmethod
+    def of(cls, snap: Snapshot, p: SearchParams) -> _Masks:
+        columns, vocabulary = snap.group_columns, snap.groups
+        everything = np.ones(len(columns.industry), dtype=bool)
+        scope = everything
         if p.category:
-            if not (g.category == p.category or g.category.startswith(p.category + "/")):
-                return False
-        elif p.industry and g.industry != p.industry:
-            return False
-    if skip != "county" and p.county and g.county != p.county:
-        return False
-    if skip != "verified" and p.verified and not g.verified:
-        return False
-    return not (skip != "moq" and p.moq and g.moq not in p.moq)
+            ok = np.array([under(c, p.category) for c in vocabulary.categories.values], dtype=bool)
+            scope = ok[columns.category] if len(ok) else everything & False
+        elif p.industry:
+            scope = columns.industry == vocabulary.industries.find(p.industry)
+        county = columns.county == vocabulary.counties.find(p.county) if p.county else everything
+        verified = columns.verified == 1 if p.verified else everything
+        chosen = [i for i, value in enumerate(MOQ_VALUES) if value in p.moq]
+        moq = np.isin(columns.moq, chosen) if chosen else everything
+        return cls(scope, county, verified, moq)
 
-
-#: Grouped passes of searches without query text (catalogue browsing): (expires at, groups) by filter key.
-_browse_cache: dict[tuple[Any, ...], tuple[float, Any]] = {}
-
-
-def _browse_cached(dbs: Session, p: SearchParams, what: str, compute: Callable[[], Any], *extra: Any) -> Any:
-    """``compute()``, remembered for ``SEARCH_BROWSE_CACHE_SECONDS`` when the search has no query text.
-
-    Browsing without words counts every listing of the chosen scope (100,000 rows for the whole marketplace), the
-    same for every visitor; counts up to that many seconds old are fine there. Searches with words are never cached.
-    """
-    from flask import current_app
-
-    ttl = current_app.config.get("SEARCH_BROWSE_CACHE_SECONDS", 0)
-    if p.q.strip() or not ttl:
-        return compute()
-    key = (what, dbs.get_bind().engine.url.render_as_string(), p.industry, p.category, p.attrs, *extra)
-    now = time.monotonic()
-    hit = _browse_cache.get(key)
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    value = compute()
-    if len(_browse_cache) > 1000:
-        _browse_cache.clear()
-    _browse_cache[key] = (now + ttl, value)
-    return value
-
-
-def _groups(dbs: Session, p: SearchParams) -> list[_Group]:
-    """One pass: the matching listings counted by (industry, category, county, verified, MOQ range).
-
-    A chosen category or industry narrows the pass itself: below a chosen category the category facet lists only
-    its children, so nothing outside it is ever counted.
-    """
-    bucket = _moq_bucket().label("bucket")
-    stmt = (
-        _base(dbs, p)
-        .where(*_category_filters(p))
-        .with_only_columns(L.industry, L.category_slug, L.county, L.verified, bucket, func.count())
-        .group_by(L.industry, L.category_slug, L.county, L.verified, bucket)
-    )
-    return [_Group(*row) for row in dbs.execute(stmt).all()]
+    @property
+    def fixed(self) -> np.ndarray:
+        return self.scope & self.county & self.verified & self.moq
 
 
 def search(dbs: Session, p: SearchParams, per_page: int, lang: str) -> SearchResult:
     """Run one search: a page of products, the total, and facet counts."""
-    groups = _browse_cached(dbs, p, "groups", lambda: _groups(dbs, p))
-    total = sum(g.count for g in groups if _passes(g, p, skip=""))
+    snap = listing_index.current(dbs)
     normalised = normalise(p.q)[:100]
-    if p.sort == "newest":
-        order = [L.published_at.desc()]
-    elif p.sort == "moq":
-        order = [L.moq.asc(), L.published_at.desc()]
-    elif normalised:  # relevance: the whole query in the title first, then the newest
-        order = [case((L.title_zh.contains(normalised), 0), else_=1), L.published_at.desc()]
-    else:
-        order = [L.published_at.desc()]
-
-    def page_keys() -> list[tuple[Any, Any]]:
-        stmt = (
-            _base(dbs, p)
-            .with_only_columns(L.firm_id, L.product_id)
-            .where(*_fixed_filters(p))
-            .order_by(*order, L.product_id)
-            .offset((p.page - 1) * per_page)
-            .limit(per_page)
-        )
-        return [(row[0], row[1]) for row in dbs.execute(stmt)]
-
-    keys = _browse_cached(dbs, p, "page", page_keys, p.county, p.verified, p.moq, p.sort, p.page, per_page)
+    masks = _Masks.of(snap, p)
+    candidates = _matching(dbs, snap, p.q)
+    candidates = candidates[masks.scope[snap.group[candidates]]]
+    table = _attribute_table(dbs, snap, p)
+    chosen = candidates[table.passes(candidates, p)] if table is not None else candidates
+    counts = np.bincount(snap.group[chosen], minlength=len(masks.scope)).astype(np.int64)
+    total = int(counts[masks.fixed].sum())
+    shown = chosen[masks.fixed[snap.group[chosen]]]
+    keys = [snap.key(int(slot)) for slot in _page(snap, shown, p, normalised, per_page)]
     result = SearchResult(products_by_ids(dbs, keys), total, max(1, -(-total // per_page)), normalised)
-    result.facets["category"] = _category_facet(groups, p, lang)
-    counties = Counter()
-    for g in groups:
-        if _passes(g, p, skip="county"):
-            counties[g.county] += g.count
-    result.facets["county"] = [
-        Facet(code, str(label), counties[code], code == p.county) for code, label in COUNTIES.items() if counties[code]
-    ]
-    result.verified_count = sum(g.count for g in groups if g.verified and _passes(g, p, skip="verified"))
-    moq = Counter()
-    for g in groups:
-        if _passes(g, p, skip="moq"):
-            moq[g.moq] += g.count
-    result.facets["moq"] = [Facet(v, v, moq[v], v in p.moq) for v in MOQ_VALUES if moq[v]]
-    result.attribute_facets = _browse_cached(
-        dbs, p, "attributes", lambda: _attribute_facets(dbs, p, lang), p.county, p.verified, p.moq, lang
-    )
+    _fixed_facets(result, snap, masks, counts, p, lang)
+    if table is not None:
+        result.attribute_facets = table.facets(candidates[masks.fixed[snap.group[candidates]]], p, lang)
     if p.q.strip() and total == 0:
         dbs.add(SearchMiss(query=p.q.strip()[:100], normalised=normalised, industry=p.industry))
         dbs.commit()
     return result
+
+
+def _page(snap: Snapshot, slots: np.ndarray, p: SearchParams, normalised: str, per_page: int) -> np.ndarray:
+    """The slots of the requested page: newest first within the sort, ties by product id (stable across pages)."""
+    start = (p.page - 1) * per_page
+    if start >= len(slots):
+        return slots[:0]
+    order_keys: list[np.ndarray] = [snap.pid_prefix[slots], -snap.published[slots]]
+    if p.sort == "moq":
+        order_keys.append(snap.moq[slots])
+    elif p.sort == "relevance" and normalised:  # the whole query in the title first
+        titles = snap.titles
+        order_keys.append(np.fromiter((normalised not in titles[s] for s in slots), dtype=bool, count=len(slots)))
+    return slots[np.lexsort(order_keys)[start : start + per_page]]
+
+
+def _fixed_facets(
+    result: SearchResult, snap: Snapshot, masks: _Masks, counts: np.ndarray, p: SearchParams, lang: str
+) -> None:
+    """Category, county, verified and MOQ counts, each with every filter applied but its own."""
+    columns, vocabulary = snap.group_columns, snap.groups
+
+    def by(codes: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
+        return np.bincount(codes, weights=weights, minlength=size).astype(np.int64)
+
+    others = counts * (masks.county & masks.verified & masks.moq)
+    per_category = by(columns.category, others, len(vocabulary.categories.values))
+    per_industry = by(columns.industry, others, len(vocabulary.industries.values))
+    result.facets["category"] = _category_facet(
+        {slug: int(per_category[code]) for code, slug in enumerate(vocabulary.categories.values[: len(per_category)])},
+        {ind: int(per_industry[code]) for code, ind in enumerate(vocabulary.industries.values[: len(per_industry)])},
+        p,
+        lang,
+    )
+    per_county = by(columns.county, counts * (masks.verified & masks.moq), len(vocabulary.counties.values))
+    counties = {vocabulary.counties.values[code]: int(n) for code, n in enumerate(per_county) if n}
+    result.facets["county"] = [
+        Facet(code, str(label), n, code == p.county) for code, label in COUNTIES.items() if (n := counties.get(code, 0))
+    ]
+    result.verified_count = int(counts[(columns.verified == 1) & masks.county & masks.moq].sum())
+    per_moq = by(columns.moq, counts * (masks.county & masks.verified), len(MOQ_VALUES) + 1)
+    result.facets["moq"] = [Facet(v, v, int(per_moq[i]), v in p.moq) for i, v in enumerate(MOQ_VALUES) if per_moq[i]]
 
 
 def products_by_ids(dbs: Session, keys: list[Any]) -> list[Product]:
@@ -344,58 +239,140 @@ def products_by_ids(dbs: Session, keys: list[Any]) -> list[Product]:
     return [found[k[1]] for k in keys if k[1] in found]
 
 
-def _bucket(value: ColumnElement[Any], ranges: list[tuple[str, Decimal | None, Decimal | None]]) -> Any:
-    return case(*((_in_range(value, low, high), literal(v)) for v, low, high in ranges), else_=literal(""))
+def _number(value: Any) -> float:
+    """A JSON number as a float (SQLite hands over numbers, PostgreSQL's ``->>`` text); NaN for anything else."""
+    if isinstance(value, bool) or value is None:
+        return np.nan
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return float(value) if value.strip().lstrip("-").replace(".", "", 1).isdigit() else np.nan
+    except AttributeError:
+        return np.nan
 
 
-def _row_values(attr: Attribute, value: Any) -> tuple[str, ...]:
-    """The facet values one listing has for ``attr``: its option ids, or the bucket its number falls in."""
-    if value is None:
-        return ()
+def _has_values(attr: Attribute, values: tuple[str, ...], raw: list[Any]) -> np.ndarray:
+    """One row per listing, one column per option (or number range): does the listing have it."""
+    has = np.zeros((len(raw), len(values)), dtype=bool)
+    if not raw:
+        return has
     if attr.type == "number":
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            return ()
-        number = Decimal(str(value))
-        return tuple(
-            v
-            for v, low, high in number_ranges(attr)
-            if (low is None or number >= low) and (high is None or number < high)
-        )
-    if attr.type == "enum":
-        return (value,) if isinstance(value, str) else ()
-    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+        numbers = np.array([_number(v) for v in raw], dtype=np.float64)
+        edges = [float(low) for _v, low, _h in number_ranges(attr)[1:] if low is not None]
+        known = ~np.isnan(numbers)
+        has[np.flatnonzero(known), np.searchsorted(edges, numbers[known], side="right")] = True
+    elif attr.type == "enum":
+        column = np.array(raw, dtype=object)
+        for i, option in enumerate(values):
+            has[:, i] = column == option
+    else:  # multi-enum: the list as JSON text; option ids are slugs, so '"id"' appears only as an element
+        text_column = np.array([v if isinstance(v, str) and v.startswith("[") else "" for v in raw], dtype=str)
+        for i, option in enumerate(values):
+            has[:, i] = np.char.find(text_column, f'"{option}"') >= 0
+    return has
 
 
-def _attribute_facets(dbs: Session, p: SearchParams, lang: str) -> list[AttributeFacet]:
-    """Every filterable attribute's counts from one pass over the candidates (text and fixed filters applied).
+@dataclass(frozen=True)
+class _AttributeColumn:
+    attribute: Attribute
+    values: tuple[str, ...]  # option ids, or number range values
+    has: np.ndarray  # bool, one row per listing of the category, one column per value
 
-    Disjunctive as the other facets: an attribute's own choice is left out of its counts, the other attributes'
-    choices apply (OR within one attribute, AND across).
-    """
-    attributes = filterable(p)
-    if not attributes:
-        return []
-    stmt = select(L.attributes).where(*_fixed_filters(p)).where(*([m] if (m := _match(dbs, p.q)) is not None else []))
-    rows = [{a.id: _row_values(a, (values or {}).get(a.id)) for a in attributes} for values in dbs.scalars(stmt)]
-    chosen = {a.id: set(p.chosen(a.id)) for a in attributes if p.chosen(a.id)}
-    facets = []
-    for attr in attributes:
-        others = {k: v for k, v in chosen.items() if k != attr.id}
-        counts: Counter[str] = Counter()
-        for row in rows:
-            if all(set(row[k]) & v for k, v in others.items()):
-                counts.update(set(row[attr.id]))
-        own = chosen.get(attr.id, set())
-        if attr.type == "number":
-            unit = attr.unit.label.get(lang) if attr.unit else ""
-            values = [
-                Facet(v, _range_label(v, unit), counts[v], v in own) for v, _l, _h in number_ranges(attr) if counts[v]
-            ]
+    def chosen(self, p: SearchParams) -> list[int]:
+        wanted = p.chosen(self.attribute.id)
+        return [i for i, v in enumerate(self.values) if v in wanted]
+
+
+@dataclass(frozen=True)
+class _AttributeTable:
+    """The filterable attribute values of one category's listings, as boolean columns (built once per generation)."""
+
+    slots: np.ndarray  # the listings' slots, ascending
+    columns: tuple[_AttributeColumn, ...]
+
+    @classmethod
+    def build(cls, dbs: Session, snap: Snapshot, category: str, attributes: tuple[Attribute, ...]) -> _AttributeTable:
+        if dbs.get_bind().dialect.name == "postgresql":
+            key, value = "listing_key", "attributes->>:a{i}"  # text: numbers and lists arrive as their JSON text
         else:
-            values = [Facet(o.id, o.label.get(lang), counts[o.id], o.id in own) for o in attr.options if counts[o.id]]
-        if values:
-            facets.append(AttributeFacet(attr.id, attr.label.get(lang), values))
-    return facets
+            key, value = "rowid", "json_extract(attributes, :a{i})"  # numbers as numbers, lists as JSON text
+        params: dict[str, Any] = {"c": category, "lo": category + "/", "hi": category + "0"}
+        for i, attr in enumerate(attributes):
+            params[f"a{i}"] = attr.id if key == "listing_key" else f"$.{attr.id}"
+        columns_sql = ", ".join(value.format(i=i) for i in range(len(attributes)))
+        rows = dbs.execute(
+            text(
+                f"SELECT {key}, {columns_sql} FROM product_listings "
+                "WHERE category_slug = :c OR (category_slug >= :lo AND category_slug < :hi)"
+            ),
+            params,
+        ).all()
+        slots = snap.lookup(np.array([row[0] for row in rows], dtype=np.int64))
+        order = np.argsort(slots, kind="stable")
+        order = order[slots[order] >= 0]
+        columns = []
+        for i, attr in enumerate(attributes, start=1):
+            if attr.type == "number":
+                values = tuple(v for v, _l, _h in number_ranges(attr))
+            else:
+                values = tuple(o.id for o in attr.options)
+            columns.append(_AttributeColumn(attr, values, _has_values(attr, values, [row[i] for row in rows])[order]))
+        return cls(slots[order], tuple(columns))
+
+    def _rows(self, slots: np.ndarray) -> np.ndarray:
+        """Each slot's row (-1 for a slot the table does not hold)."""
+        if not len(self.slots):
+            return np.full(len(slots), -1)
+        at = np.searchsorted(self.slots, slots)
+        at[at >= len(self.slots)] = 0
+        return np.where(self.slots[at] == slots, at, -1)
+
+    def _ok(self, rows: np.ndarray, p: SearchParams, skip: str | None = None) -> np.ndarray:
+        ok = rows >= 0
+        for column in self.columns:
+            chosen = column.chosen(p)
+            if chosen and column.attribute.id != skip:
+                ok &= column.has[rows][:, chosen].any(axis=1)
+        return ok
+
+    def passes(self, slots: np.ndarray, p: SearchParams) -> np.ndarray:
+        """Which slots have one of the chosen values of every attribute with a choice (OR within, AND across)."""
+        if not any(column.chosen(p) for column in self.columns):
+            return np.ones(len(slots), dtype=bool)
+        return self._ok(self._rows(slots), p)
+
+    def facets(self, slots: np.ndarray, p: SearchParams, lang: str) -> list[AttributeFacet]:
+        """Every attribute's counts over ``slots``: the other attributes' choices apply, its own does not."""
+        rows = self._rows(slots)
+        facets = []
+        for column in self.columns:
+            attr = column.attribute
+            counts = column.has[rows[self._ok(rows, p, skip=attr.id)]].sum(axis=0)
+            own = set(p.chosen(attr.id))
+            if attr.type == "number":
+                unit = attr.unit.label.get(lang) if attr.unit else ""
+                labels = [_range_label(v, unit) for v in column.values]
+            else:
+                labels = [o.label.get(lang) for o in attr.options]
+            pairs = zip(column.values, labels, counts, strict=True)
+            values = [Facet(v, label, int(n), v in own) for v, label, n in pairs if n]
+            if values:
+                facets.append(AttributeFacet(attr.id, attr.label.get(lang), values))
+        return facets
+
+
+def _attribute_table(dbs: Session, snap: Snapshot, p: SearchParams) -> _AttributeTable | None:
+    """The chosen category's attribute table (None without filterable attributes), cached on the snapshot."""
+    attributes = filterable(p)
+    if not attributes or not p.category:
+        return None
+    key = ("attributes", p.category)
+    table = snap.cache.get(key)
+    if table is None:
+        if len(snap.cache) > 256:
+            snap.cache.clear()
+        table = snap.cache[key] = _AttributeTable.build(dbs, snap, p.category, attributes)
+    return table
 
 
 def _range_label(value: str, unit: str) -> str:
@@ -407,15 +384,9 @@ def _range_label(value: str, unit: str) -> str:
     return f"{low}–{high}{unit}"
 
 
-def _category_facet(groups: list[_Group], p: SearchParams, lang: str) -> list[Facet]:
+def _category_facet(counts: dict[str, int], by_industry: dict[str, int], p: SearchParams, lang: str) -> list[Facet]:
     """Counts per next-level category below the current selection (industries when none is chosen)."""
     catalog = default_catalog()
-    counts: Counter[str] = Counter()
-    by_industry: Counter[str] = Counter()
-    for g in groups:
-        if _passes(g, p, skip="category"):
-            counts[g.category] += g.count
-            by_industry[g.industry] += g.count
     if p.category:
         try:
             options = [catalog.category(c) for c in catalog.category(p.category).children] or [
@@ -437,7 +408,7 @@ def _category_facet(groups: list[_Group], p: SearchParams, lang: str) -> list[Fa
         ]
     facets = []
     for value, label in pairs:
-        n = sum(c for slug, c in counts.items() if slug == value or slug.startswith(value + "/"))
+        n = sum(c for slug, c in counts.items() if under(slug, value))
         if n:
             facets.append(Facet(value, label, n, value in (p.category, p.industry)))
     return facets

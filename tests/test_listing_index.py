@@ -1,0 +1,180 @@
+"""The in-memory listing index behind search follows the database exactly: every committed write at once, a session's
+own uncommitted writes, nothing of a rolled-back transaction, and (PostgreSQL) a transaction that commits after a
+later one; its counts agree with SQL over the listings."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.orm import Session
+
+from saas import create_app
+from saas.extensions import db
+from saas.market import listing_index
+from saas.market.search import MOQ_VALUES, SearchParams, in_category, search
+from saas.models import Firm, Product, ProductListing, utcnow
+from saas.tenancy import set_tenant
+from tests.conftest import BACKEND, app_session, fresh_database
+
+CREPE = "silk/silk-fabric/crepe-de-chine"
+
+
+def _search(app, **params):
+    with app.test_request_context():
+        return search(db.session, SearchParams(**params), 20, "zh")
+
+
+def test_a_publish_an_edit_and_a_withdrawal_show_in_the_next_search(app, firm_a, firm_b, publish_product):
+    before = _search(app, q="真丝").total
+    first = publish_product(firm_a, "新到19姆米真丝双绉", moq="50")
+    after = _search(app, q="真丝")
+    assert after.total == before + 1 and first in [p.id for p in after.products]
+    assert {f.value: f.count for f in after.facets["moq"]}.get("-100") == 1
+    with app_session(app, firm_a.id) as s:  # an edit moves it to another MOQ range at once
+        s.get(Product, (firm_a.id, first)).moq = Decimal(700)
+    assert {f.value: f.count for f in _search(app, q="真丝").facets["moq"]}.get("500-1000") == 1
+    with app_session(app) as s:  # the bureau verifies the supplier: the verified facet counts it
+        s.get(Firm, firm_a.id).verified_at = utcnow()
+    assert _search(app, q="真丝", verified=True).total == 1
+    with app_session(app, firm_a.id) as s:
+        s.get(Product, (firm_a.id, first)).status = "archived"
+    assert _search(app, q="真丝").total == before
+
+
+def test_a_session_sees_its_own_writes_and_a_rollback_forgets_them(app, firm_a, publish_product):
+    product_id = publish_product(firm_a, "真丝乔其纱新品", moq="50")
+    with app.test_request_context():
+        s = db.session
+        set_tenant(s, firm_a.id)
+        savepoint = s.begin_nested()
+        s.get(Product, (firm_a.id, product_id)).moq = Decimal(6000)
+        s.flush()
+        assert [f.value for f in search(s, SearchParams(q="乔其"), 20, "zh").facets["moq"]] == ["5000-"]
+        savepoint.rollback()  # the index applied a write that never committed: it must notice and forget it
+        assert [f.value for f in search(s, SearchParams(q="乔其"), 20, "zh").facets["moq"]] == ["-100"]
+
+
+def test_counts_agree_with_sql_over_the_listings(app, create_firm, publish_product):
+    firms = [create_firm(county=c) for c in ("nanhu", "haining", "tongxiang")]
+    for i in range(24):
+        publish_product(
+            firms[i % 3], f"真丝面料{i}", CREPE if i % 2 else "silk/silk-fabric/crepe-satin", moq=str(40 * (i + 1) ** 2)
+        )
+    with app_session(app) as s:
+        s.get(Firm, firms[1].id).verified_at = utcnow()
+    with app.test_request_context():
+        s = db.session
+        for params in (
+            SearchParams(q="真丝"),
+            SearchParams(q="真丝", county="haining"),
+            SearchParams(category=CREPE, verified=True),
+            SearchParams(q="面料", moq=(MOQ_VALUES[1], MOQ_VALUES[4])),
+            SearchParams(industry="silk", county="tongxiang", sort="moq", page=2),
+            SearchParams(q="真丝", category="silk/silk-fabric", sort="newest"),
+        ):
+            result = search(s, params, 5, "zh")
+            L = ProductListing
+            stmt = select(func.count()).select_from(L)
+            if params.category:
+                stmt = stmt.where(in_category(L.category_slug, params.category))
+            if params.industry:
+                stmt = stmt.where(L.industry == params.industry)
+            if params.county:
+                stmt = stmt.where(L.county == params.county)
+            if params.verified:
+                stmt = stmt.where(L.verified.is_(True))
+            if params.moq:
+                stmt = stmt.where((L.moq < 500) & (L.moq >= 100) | (L.moq >= 5000))
+            if params.q:
+                stmt = stmt.where(L.title_zh.contains(params.q))  # every title here holds the whole query
+            assert result.total == s.scalar(stmt), params
+            order = {"moq": [L.moq, L.published_at.desc()], "newest": [L.published_at.desc()]}.get(params.sort)
+            if order:  # the same page as SQL would cut (ties by product id)
+                page = stmt.with_only_columns(L.product_id).order_by(*order, L.product_id)
+                page = page.offset((params.page - 1) * 5).limit(5)
+                assert [p.id for p in result.products] == list(s.scalars(page)), params
+
+
+def test_removed_and_changed_listings_reuse_no_stale_slot():
+    """Unit level: an update re-adds a listing under the same key (SQLite reuses the rowid) without losing it."""
+    groups = listing_index.Groups()
+
+    def rows(keys, ids, moq):
+        n = len(keys)
+        import numpy as np
+
+        return listing_index._Rows(
+            keys=np.array(keys, dtype=np.int64),
+            product_ids=ids,
+            firm=np.zeros(n, dtype=np.int32),
+            group=groups.gids(["silk"] * n, [CREPE] * n, ["nanhu"] * n, [False] * n, np.array(moq, dtype=float)),
+            published=np.arange(n, dtype=np.int64),
+            pid_prefix=np.arange(n, dtype=np.uint64),
+            moq=np.array(moq, dtype=float),
+            titles=["t"] * n,
+        )
+
+    import numpy as np
+
+    first = listing_index._snapshot(rows([1, 2, 3], ["a" * 32, "b" * 32, "c" * 32], [1, 200, 6000]), groups, 1)
+    second = listing_index._apply(first, ["b" * 32, "c" * 32], rows([2], ["b" * 32], [900]), 2)  # c withdrawn
+    assert second.slots_of(np.array([1, 2, 3, 4])).tolist() == [0, 3]  # key 2 now lives in the new slot
+    assert second.moq[second.slots_of(np.array([2]))].tolist() == [900.0]
+    assert second.dead == 2 and second.generation == 2
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="PostgreSQL-only; runs in the PostgreSQL pass of `make test`")
+def test_a_transaction_that_commits_after_a_later_one_is_not_missed():
+    """Sequence values are handed out before commit: T1 writes first and commits last; the index must still see it."""
+    from config import TestingConfig
+    from saas.auth.services import register_firm
+    from tests.conftest import valid_uscc
+
+    urls = fresh_database("jx_test_listing_order")
+    owner = create_engine(urls.owner)  # the superuser: no RLS context needed to set the scene
+    other = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=urls.app)
+    try:
+        with other.test_request_context(), Session(owner) as s:
+            firm, _user = register_firm(
+                s, firm_name="顺序测试丝绸有限公司", uscc=valid_uscc(1), industry="silk", county="nanhu", park=None,
+                employees=10, revenue_wan=100, contact_name="张三", contact_phone=None, owner_name="张三",
+                email="order@example.com", password="Order-test-2026",
+            )  # fmt: skip
+            products = [
+                Product(
+                    firm_id=firm.id,
+                    industry="silk",
+                    category_slug=CREPE,
+                    title_zh=title,
+                    sale_unit="m",
+                    moq=Decimal(10),
+                    lead_time_days=1,
+                    status="published",
+                    published_at=utcnow(),
+                    search_text="真 丝 真丝",
+                )  # fmt: skip
+                for title in ("真丝甲", "真丝乙")
+            ]
+            s.add_all(products)
+            s.commit()
+            ids = [p.id for p in products]
+
+        def moq_counts():
+            with other.test_request_context():
+                result = search(db.session, SearchParams(q="真丝"), 20, "zh")
+                return {f.value: f.count for f in result.facets["moq"]}
+
+        assert moq_counts() == {"-100": 2}
+        with owner.connect() as first, owner.connect() as second:
+            t1 = first.begin()
+            first.execute(text("UPDATE products SET moq = 600 WHERE id = :i"), {"i": ids[0]})  # T1: the earlier seq
+            with second.begin():  # T2: a later seq, committed first
+                second.execute(text("UPDATE products SET moq = 6000 WHERE id = :i"), {"i": ids[1]})
+            assert moq_counts() == {"-100": 1, "5000-": 1}
+            t1.commit()
+        assert moq_counts() == {"500-1000": 1, "5000-": 1}
+    finally:
+        other.extensions["database"][0].dispose()
+        owner.dispose()
