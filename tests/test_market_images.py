@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import stream_encode_multipart
 
-from saas.models import Product, ProductImage
+from saas.models import Product, ProductImage, utcnow
 from tests.conftest import app_session
 from tests.test_market import GOOD, _create
 
@@ -96,7 +96,7 @@ def test_photos_of_unpublished_products_are_private(app, client, make_client, fi
     with app_session(app, firm_a.id) as s:
         image_id = s.scalar(select(ProductImage.id))
     visitor = make_client()
-    assert visitor.get(f"/market/images/{image_id}/medium").status_code == 404  # the product is a draft
+    assert visitor.get(f"/market/images/{firm_a.id}/{image_id}/medium").status_code == 404  # the product is a draft
     other = make_client()
     other.login(firm_b.owner_email)
     assert other.get(f"/firm/products/{product_id}/images/{image_id}/thumb").status_code == 404
@@ -117,3 +117,18 @@ def test_photos_of_published_products_are_shown_publicly(app, client, make_clien
     response = visitor.get(src)
     assert response.status_code == 200 and response.mimetype == "image/jpeg"
     response.close()
+
+
+def test_photos_of_published_products_are_public_under_their_firm(app, client, make_client, firm_a, firm_b, product_id):
+    _upload(client, product_id, _jpeg(), "a.jpg")
+    with app_session(app, firm_a.id) as s:
+        image_id = s.scalar(select(ProductImage.id))
+        product = s.get(Product, (firm_a.id, product_id))
+        product.status, product.published_at = "published", utcnow()
+    visitor = make_client()
+    page = visitor.get(f"/market/products/{product_id}").get_data(as_text=True)
+    assert f"/market/images/{firm_a.id}/{image_id}/medium" in page
+    response = visitor.get(f"/market/images/{firm_a.id}/{image_id}/medium")
+    response.close()  # the file is streamed
+    assert response.status_code == 200 and response.mimetype in ("image/jpeg", "image/webp", "image/png")
+    assert visitor.get(f"/market/images/{firm_b.id}/{image_id}/medium").status_code == 404

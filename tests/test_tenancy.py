@@ -333,6 +333,7 @@ OTHER_ID_ROUTES = {
     ("market.product", "product_id"): "test_market.py: only published products are public; drafts are 404",
     ("api.product", "product_id"): "test_api.py + test_market.py: only published products are served",
     ("market.image", "image_id"): "test_market_images.py: photos of unpublished products are 404",
+    ("market.image", "firm_id"): "test_market_images.py: a photo under another firm's id is 404",
     ("market.image", "size"): "rendition name",
     ("market.supplier", "firm_id"): "test_market.py: the public supplier page shows published products only",
     ("market.browse", "industry"): "public catalogue path",

@@ -226,16 +226,16 @@ def sitemap_xml() -> Any:
     return Response(xml, mimetype="application/xml")
 
 
-@bp.route("/images/<uuid:image_id>/<any(original, medium, thumb):size>")
-def image(image_id: uuid.UUID, size: str) -> Any:
-    """A photo of a published product (any other photo is a 404)."""
+@bp.route("/images/<uuid:firm_id>/<uuid:image_id>/<any(original, medium, thumb):size>")
+def image(firm_id: uuid.UUID, image_id: uuid.UUID, size: str) -> Any:
+    """A photo of a published product (any other photo is a 404); the firm in the URL makes it a primary-key read."""
     from saas.market.supplier_views import send_image
     from saas.models import Product, ProductImage
 
     row = db.session.execute(
         select(ProductImage)
         .join(Product, (Product.firm_id == ProductImage.firm_id) & (Product.id == ProductImage.product_id))
-        .where(ProductImage.id == image_id, Product.status == "published")
+        .where(ProductImage.firm_id == firm_id, ProductImage.id == image_id, Product.status == "published")
         .execution_options(all_tenants=True)
     ).scalar()
     if row is None:
