@@ -125,41 +125,40 @@ def test_removed_and_changed_listings_reuse_no_stale_slot():
     assert second.dead == 2 and second.generation == 2
 
 
+def _committed_products(urls, app, titles):
+    """A firm and published products, committed for real as the database owner (outside the test's transaction)."""
+    from saas.auth.services import register_firm
+    from tests.conftest import valid_uscc
+
+    owner = create_engine(urls.owner)  # on PostgreSQL the superuser: no RLS context needed to set the scene
+    with app.test_request_context(), Session(owner) as s:
+        firm, _user = register_firm(
+            s, firm_name="索引测试丝绸有限公司", uscc=valid_uscc(1), industry="silk", county="nanhu", park=None,
+            employees=10, revenue_wan=100, contact_name="张三", contact_phone=None, owner_name="张三",
+            email="index@example.com", password="Index-test-2026",
+        )  # fmt: skip
+        products = [_product(firm.id, title) for title in titles]
+        s.add_all(products)
+        s.commit()
+        return owner, firm.id, [p.id for p in products]
+
+
+def _product(firm_id, title):
+    return Product(
+        firm_id=firm_id, industry="silk", category_slug=CREPE, title_zh=title, sale_unit="m", moq=Decimal(10),
+        lead_time_days=1, status="published", published_at=utcnow(), search_text="真 丝 真丝",
+    )  # fmt: skip
+
+
 @pytest.mark.skipif(BACKEND != "postgres", reason="PostgreSQL-only; runs in the PostgreSQL pass of `make test`")
 def test_a_transaction_that_commits_after_a_later_one_is_not_missed():
     """Sequence values are handed out before commit: T1 writes first and commits last; the index must still see it."""
     from config import TestingConfig
-    from saas.auth.services import register_firm
-    from tests.conftest import valid_uscc
 
     urls = fresh_database("jx_test_listing_order")
-    owner = create_engine(urls.owner)  # the superuser: no RLS context needed to set the scene
     other = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=urls.app)
+    owner, _firm_id, ids = _committed_products(urls, other, ("真丝甲", "真丝乙"))
     try:
-        with other.test_request_context(), Session(owner) as s:
-            firm, _user = register_firm(
-                s, firm_name="顺序测试丝绸有限公司", uscc=valid_uscc(1), industry="silk", county="nanhu", park=None,
-                employees=10, revenue_wan=100, contact_name="张三", contact_phone=None, owner_name="张三",
-                email="order@example.com", password="Order-test-2026",
-            )  # fmt: skip
-            products = [
-                Product(
-                    firm_id=firm.id,
-                    industry="silk",
-                    category_slug=CREPE,
-                    title_zh=title,
-                    sale_unit="m",
-                    moq=Decimal(10),
-                    lead_time_days=1,
-                    status="published",
-                    published_at=utcnow(),
-                    search_text="真 丝 真丝",
-                )  # fmt: skip
-                for title in ("真丝甲", "真丝乙")
-            ]
-            s.add_all(products)
-            s.commit()
-            ids = [p.id for p in products]
 
         def moq_counts():
             with other.test_request_context():
@@ -177,4 +176,34 @@ def test_a_transaction_that_commits_after_a_later_one_is_not_missed():
         assert moq_counts() == {"500-1000": 1, "5000-": 1}
     finally:
         other.extensions["database"][0].dispose()
+        owner.dispose()
+
+
+@pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite-only: PostgreSQL reads committed rows in every statement")
+def test_a_reader_with_an_older_snapshot_neither_reloads_nor_rewinds_the_index():
+    """A threaded server: a request whose transaction began before a publish searches after the index applied it."""
+    from config import TestingConfig
+
+    urls = fresh_database("jx_test_listing_stale")
+    other = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=urls.app)
+    engine = other.extensions["database"][0]
+    owner, firm_id, _ids = _committed_products(urls, other, ("真丝甲",))
+    index = listing_index.ListingIndex()
+    try:
+        with Session(engine) as stale, Session(engine) as fresh, Session(owner) as writer:
+            index.current(fresh)
+            fresh.rollback()
+            stale.execute(text("SELECT count(*) FROM listing_changes")).all()  # its snapshot starts here
+            added = _product(firm_id, "真丝乙")
+            set_tenant(writer, firm_id)
+            writer.add(added)
+            writer.flush()
+            key = added.id.hex  # as SQLite stores it
+            writer.commit()
+            assert key in index.current(fresh).by_product  # applied from the log
+            generation = index.generation
+            seen = index.current(stale)  # the log row it applied is not in this older snapshot
+            assert index.generation == generation and key in seen.by_product
+    finally:
+        engine.dispose()
         owner.dispose()

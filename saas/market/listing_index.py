@@ -15,6 +15,8 @@ those listings. The protocol is exact on both backends:
 * SQLite commits in ``seq`` order (one writer at a time), so the rows after the last applied ``seq`` are all that is
   new. A rolled-back transaction can reuse a ``seq``; the random ``nonce`` of the last applied row tells, and a
   mismatch (or a missing row) reloads everything. That also drops what a session saw of its own uncommitted writes.
+  A row missing only from the reader's snapshot (its transaction began before the index's last read, as happens
+  with a threaded server) is still visible to a fresh connection: then the index is used as it is.
 * PostgreSQL hands out sequence values before commit, so a later ``seq`` can commit first. Each read therefore takes
   the snapshot's ``xmin`` and the next read re-reads every row written by a transaction at or after it (an identity
   that re-applies a few rows twice, never misses one). Rows of the reader's own open transaction are applied too (a
@@ -368,8 +370,16 @@ class ListingIndex:
         row = dbs.execute(text("SELECT nonce FROM listing_changes WHERE seq = :s"), {"s": seq}).first()
         return row is not None and int(row[0]) == nonce
 
+    def _committed(self, dbs: Session, seq: int, nonce: int) -> bool:
+        """Whether a fresh connection sees the log row (SQLite: a reader's snapshot may be older than the index)."""
+        with dbs.get_bind().engine.connect() as fresh:
+            row = fresh.execute(text("SELECT nonce FROM listing_changes WHERE seq = :s"), {"s": seq}).first()
+        return row is not None and int(row[0]) == nonce
+
     def _pending_sqlite(self, dbs: Session) -> list[Any] | None:
         if self.last is not None and not self._still_there(dbs, *self.last):
+            if self._committed(dbs, *self.last):
+                return []  # this session's snapshot predates the index (a threaded server): use the index as it is
             return None  # rolled back (or trimmed): the index may hold rows that never committed
         after = self.last[0] if self.last else 0
         rows = dbs.execute(
