@@ -425,6 +425,24 @@ def test_refused_files_store_nothing(app, client, firm_a, monkeypatch, _upload_d
     assert _count(app, firm_a) == 0 and list(_upload_dir.rglob("*.upload")) == []
 
 
+def test_workbooks_declaring_xml_entities_are_refused(app, client, firm_a, _upload_dir):
+    """openpyxl parses through defusedxml: a DTD with entities (the billion-laughs shape) is refused, not expanded."""
+    source = zipfile.ZipFile(io.BytesIO(_xlsx_from_template([_row("X-1")])))
+    crafted = io.BytesIO()
+    with zipfile.ZipFile(crafted, "w") as archive:
+        for item in source.infolist():
+            body = source.read(item.filename)
+            if item.filename == "xl/workbook.xml":  # an entity nobody uses: a plain XML parser reads the file fine
+                at = body.index(b"<workbook")
+                body = body[:at] + b'<!DOCTYPE workbook [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]>' + body[at:]
+            archive.writestr(item, body)
+    client.login(firm_a.owner_email)
+    response = _post(client, crafted.getvalue(), name="products.xlsx", action="import")
+    assert response.status_code == 400
+    assert _file_errors(response.get_data(as_text=True)) == ["corrupt"]
+    assert _count(app, firm_a) == 0 and list(_upload_dir.rglob("*.upload")) == []
+
+
 def test_missing_and_unknown_columns_are_reported_before_rows(app, firm_a):
     head = [k for k in HEAD if k not in ("moq", "attr:momme")] + ["colour"]
     report = _import(app, firm_a, _csv([_row("M-1")], head=head, headings=[*head[:-1], "颜色编号"]))
