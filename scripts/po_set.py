@@ -15,7 +15,8 @@ for line in sys.stdin:
         message = catalog.get(msgid)
         if message is None:
             sys.exit(f"unknown msgid: {msgid}")
-        message.string = msgstr
+        # a plural message takes the same text for every form (Chinese has one)
+        message.string = (msgstr,) * catalog.num_plurals if message.pluralizable else msgstr
         message.flags.discard("fuzzy")
 with open(PO, "wb") as fh:
     write_po(fh, catalog, width=120)

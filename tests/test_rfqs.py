@@ -305,6 +305,27 @@ def test_an_rfq_below_the_products_category_matches(app, buyer, create_firm, mak
 # --- Quoting ----------------------------------------------------------------------------------------------------------
 
 
+def test_lead_times_read_as_days_in_both_languages(buyer, supplier):
+    buyer_client, _user = buyer
+    rfq_id = _open_rfq(buyer_client)
+    for lead_time in ("1", "20"):
+        _firm, client = supplier(CREPE)
+        assert client.post(f"/firm/rfqs/{rfq_id}", _good_quote(lead_time_days=lead_time)).status_code == 302
+    cells = re.findall(
+        r"<tr data-quote-id=.*?</td>\s*<td>.*?</td>\s*<td>([^<]*)</td>", _page(buyer_client, rfq_id), re.S
+    )
+    assert sorted(cells) == ["1 天", "20 天"]
+    buyer_client.post("/language", {"lang": "en"})
+    cells = re.findall(
+        r"<tr data-quote-id=.*?</td>\s*<td>.*?</td>\s*<td>([^<]*)</td>", _page(buyer_client, rfq_id), re.S
+    )
+    assert sorted(cells) == ["1 day", "20 days"]
+
+
+def _page(client, rfq_id) -> str:
+    return client.get(f"/rfqs/{rfq_id}").get_data(as_text=True)
+
+
 def test_supplier_quotes_once_and_the_buyer_is_emailed(app, buyer, supplier, firm_a):
     buyer_client, user = buyer
     rfq_id = _open_rfq(buyer_client)
