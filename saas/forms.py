@@ -45,6 +45,25 @@ def page_number() -> int:
         return 1
 
 
+def past_last_page(page: int, total: int, per_page: int) -> Any | None:
+    """A redirect to the last page when ``page`` lies beyond it (a stale link, or a list that shrank), else None.
+
+    Without it a list would show its empty state ("nothing here yet") while it holds rows on earlier pages. The other
+    query arguments are kept; page 1 is the URL without ``page``.
+    """
+    from urllib.parse import urlencode
+
+    from flask import redirect, request
+
+    last = max(1, -(-total // per_page))
+    if page <= last:
+        return None
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
+    if last > 1:
+        args.append(("page", str(last)))
+    return redirect(request.path + (f"?{urlencode(args)}" if args else ""))
+
+
 def parse_decimal(text: str | None) -> Decimal | None:
     """A finite decimal from user text (thousands separators, ASCII or full-width, are allowed), or None."""
     try:

@@ -22,7 +22,7 @@ from saas.auth.forms import ConfirmForm
 from saas.bureau import services as bureau_services
 from saas.bureau.views import bp
 from saas.extensions import db
-from saas.forms import page_number
+from saas.forms import page_number, past_last_page
 from saas.models import Evidence
 from saas.tenancy import get_in_tenant_or_404, set_tenant
 
@@ -33,6 +33,8 @@ def assessments() -> Any:
     per_page = current_app.config["PAGE_SIZE"]
     page = page_number()
     rows, total = bureau_services.page_of_assessments(db.session, g.user, status, page, per_page)
+    if (last := past_last_page(page, total, per_page)) is not None:
+        return last
     return render_template(
         "bureau/assessments.html",
         rows=rows,

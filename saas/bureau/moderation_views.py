@@ -21,10 +21,12 @@ from saas.tenancy import set_tenant
 def moderation() -> Any:
     from flask import current_app
 
-    from saas.forms import page_number
+    from saas.forms import page_number, past_last_page
 
     per_page = current_app.config["PAGE_SIZE"]
     products, total = services.pending_in_scope(db.session, g.user, page_number(), per_page)
+    if (last := past_last_page(page_number(), total, per_page)) is not None:
+        return last
     return render_template(
         "bureau/moderation.html",
         products=products,

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from saas.auth.forms import ConfirmForm
 from saas.bureau import services
 from saas.extensions import db
-from saas.forms import page_number
+from saas.forms import page_number, past_last_page
 from saas.reference import COUNTIES, INDUSTRIES
 from saas.security import require_staff
 
@@ -31,6 +31,8 @@ def home() -> Any:
     per_page = current_app.config["PAGE_SIZE"]
     page = page_number()
     firms, total = services.page_of_firms(db.session, g.user, flt, page, per_page)
+    if (last := past_last_page(page, total, per_page)) is not None:
+        return last
     return render_template(
         "bureau/home.html",
         firms=firms,

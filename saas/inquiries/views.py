@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from saas.auth.forms import ConfirmForm
 from saas.extensions import db
-from saas.forms import page_number
+from saas.forms import page_number, past_last_page
 from saas.inquiries import services
 from saas.limits import DailyLimitReached
 from saas.market.services import get_published
@@ -68,6 +68,8 @@ def new(product_id: uuid.UUID) -> Any:
 @login_required
 def buyer_index() -> Any:
     page = services.buyer_inbox(db.session, g.user, page_number(), current_app.config["PAGE_SIZE"])
+    if (last := past_last_page(page_number(), page.total, current_app.config["PAGE_SIZE"])) is not None:
+        return last
     return render_template("inquiries/index.html", page=page, side="buyer", current=page_number())
 
 
@@ -90,6 +92,8 @@ def supplier_index() -> Any:
     page = services.supplier_inbox(
         db.session, g.tenant, page_number(), current_app.config["PAGE_SIZE"], unanswered=unanswered
     )
+    if (last := past_last_page(page_number(), page.total, current_app.config["PAGE_SIZE"])) is not None:
+        return last
     return render_template(
         "inquiries/index.html", page=page, side="supplier", current=page_number(), unanswered=unanswered
     )

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from saas import pagecache
 from saas.extensions import db
-from saas.forms import page_number
+from saas.forms import page_number, past_last_page
 from saas.market import services
 from saas.marketplace.catalog import UnknownCategory, default_catalog
 from saas.models import Firm
@@ -35,6 +35,8 @@ def search() -> Any:
 
     params = search_params(request.args, page_number())
     result = run_search(db.session, params, current_app.config["PAGE_SIZE"], lang())
+    if (last := past_last_page(params.page, result.total, current_app.config["PAGE_SIZE"])) is not None:
+        return last
     args = query_args(params)
 
     def link(**changes: Any) -> str:
@@ -139,6 +141,8 @@ def browse(industry: str, path: str) -> Any:
     products, total = services.published_page(
         db.session, industry=ind.id, category_prefix=slug, page=page, per_page=per_page
     )
+    if (last := past_last_page(page, total, per_page)) is not None:
+        return last
     children = [catalog.category(c) for c in (category.children if category else ind.roots)]
     return render_template(
         "market/browse.html",

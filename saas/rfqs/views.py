@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from saas.assessments.results import lang
 from saas.auth.forms import ConfirmForm
 from saas.extensions import db
-from saas.forms import page_number
+from saas.forms import page_number, past_last_page
 from saas.limits import DailyLimitReached
 from saas.marketplace.catalog import default_catalog
 from saas.models import Rfq, utcnow
@@ -92,6 +92,8 @@ def index() -> Any:
     now = utcnow()
     per_page, page = current_app.config["PAGE_SIZE"], page_number()
     rfqs, total = services.buyer_rfqs_page(db.session, g.user, page=page, per_page=per_page)
+    if (last := past_last_page(page, total, per_page)) is not None:
+        return last
     return render_template(
         "rfqs/index.html",
         rfqs=rfqs,
@@ -211,6 +213,8 @@ def firm_index() -> Any:
     now = utcnow()
     per_page, page = current_app.config["PAGE_SIZE"], page_number()
     rfqs, total = services.open_rfqs_for_firm(db.session, g.tenant, now=now, page=page, per_page=per_page)
+    if (last := past_last_page(page, total, per_page)) is not None:
+        return last
     return render_template(
         "rfqs/firm_index.html",
         rfqs=rfqs,
@@ -267,6 +271,8 @@ def firm_detail(rfq_id: uuid.UUID) -> Any:
 def firm_quotes() -> Any:
     per_page, page = current_app.config["PAGE_SIZE"], page_number()
     rows, total = services.firm_quotes_page(db.session, g.tenant, page=page, per_page=per_page)
+    if (last := past_last_page(page, total, per_page)) is not None:
+        return last
     return render_template(
         "rfqs/firm_quotes.html",
         rows=rows,

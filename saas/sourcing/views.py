@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from saas.auth.forms import ConfirmForm
 from saas.auth.views import safe_next
 from saas.extensions import db
-from saas.forms import page_number
+from saas.forms import page_number, past_last_page
 from saas.market.services import get_published
 from saas.security import login_required
 from saas.sourcing import services
@@ -27,6 +27,8 @@ def _back(default: str) -> Any:
 @login_required
 def favourites() -> Any:
     page = services.favourites(db.session, g.user, page_number(), current_app.config["PAGE_SIZE"])
+    if (last := past_last_page(page_number(), page.total, current_app.config["PAGE_SIZE"])) is not None:
+        return last
     return render_template("sourcing/favourites.html", page=page, current=page_number(), form=ConfirmForm())
 
 
