@@ -709,6 +709,66 @@ def test_concurrent_quotes_never_pass_the_limit(make_app):
         db.bind_to_connection(saved)
 
 
+@pytest.mark.postgres_only
+def test_concurrent_requests_never_pass_the_daily_limit(make_app):
+    """A buyer with one RFQ left sends four at the same moment on four connections: exactly one is stored."""
+    import threading
+
+    from saas.extensions import db
+    from saas.limits import DailyLimitReached
+    from saas.models import User
+    from tests.conftest import fresh_database
+
+    urls = fresh_database("jx_test_rfq_daily_race")
+    saved = db._test_connection
+    db.bind_to_connection(None)
+    try:
+        race_app = make_app(SQLALCHEMY_DATABASE_URI=urls.app)
+
+        def create(s, buyer):
+            data = services.RfqInput(
+                FABRIC, "并发询价", "同时提交。", Decimal(100), "m", None, utcnow() + timedelta(days=3)
+            )
+            return services.create_rfq(s, buyer, data, now=utcnow(), daily_limit=5, max_quotes=10)
+
+        with race_app.test_request_context():
+            s = db.session
+            buyer = User(email="daily-race@race.example", name="买家", password_hash="x", kind="buyer")
+            s.add(buyer)
+            s.flush()
+            for _ in range(4):
+                create(s, buyer)
+            s.commit()
+            buyer_id = buyer.id
+
+        barrier = threading.Barrier(4)
+        outcomes: list[str] = []
+
+        def attempt():
+            with race_app.test_request_context():
+                s = db.session
+                buyer = s.get(User, buyer_id)
+                barrier.wait(timeout=30)
+                try:
+                    create(s, buyer)
+                    s.commit()
+                    outcomes.append("ok")
+                except DailyLimitReached:
+                    s.rollback()
+                    outcomes.append("limit")
+
+        threads = [threading.Thread(target=attempt) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert sorted(outcomes) == ["limit", "limit", "limit", "ok"]
+        with race_app.test_request_context():
+            assert db.session.scalar(select(func.count()).select_from(Rfq).where(Rfq.buyer_id == buyer_id)) == 5
+    finally:
+        db.bind_to_connection(saved)
+
+
 def test_pages_render_in_english(app, buyer, supplier):
     buyer_client, _user = buyer
     rfq_id = _open_rfq(buyer_client)

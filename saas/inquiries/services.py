@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from saas.forms import parse_decimal
-from saas.limits import check_daily, local_day_start
+from saas.limits import check_daily, hold_allowance, local_day_start
 from saas.mail import send_mail
 from saas.models import Firm, Inquiry, InquiryMessage, Product, User, utcnow
 from saas.orgs.services import member_users
@@ -78,6 +78,7 @@ def start(dbs: Session, buyer: User, product: Product, text: str, quantity: str 
     qty = parse_decimal(quantity) if quantity.strip() else None
     if quantity.strip() and (qty is None or qty <= 0 or qty >= Decimal("1e11")):
         raise InquiryRefused("bad_quantity")
+    hold_allowance(dbs, "inquiries", buyer.id)
     check_daily(sent_today(dbs, buyer), current_app.config["INQUIRY_DAILY_LIMIT"])
     now = utcnow()
     with acting_in_tenant(dbs, product.firm_id):

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from saas.audit import record_event
-from saas.limits import LOCAL_TZ, check_daily, local_day_start
+from saas.limits import LOCAL_TZ, check_daily, hold_allowance, local_day_start
 from saas.mail import send_mail
 from saas.marketplace.catalog import Catalog, SaleUnit, default_catalog
 from saas.models import Firm, Product, Quote, Rfq, User
@@ -192,6 +192,7 @@ def check_rfq_allowance(dbs: Session, buyer: User, now: datetime, limit: int) ->
 
 def create_rfq(dbs: Session, buyer: User, data: RfqInput, *, now: datetime, daily_limit: int, max_quotes: int) -> Rfq:
     """Store a new open RFQ; raise ``DailyLimitReached`` (nothing stored) past the daily allowance."""
+    hold_allowance(dbs, "rfqs", buyer.id)
     check_rfq_allowance(dbs, buyer, now, daily_limit)
     category = default_catalog().category(data.category_slug)
     rfq = Rfq(
