@@ -464,7 +464,7 @@ class StatementTimer:
             return "index_sync"
         if "group_concat(rowid)" in statement or "string_agg(listing_key" in statement:
             return "text_match"
-        if "json_extract(attributes" in statement or "attributes->>" in statement:
+        if "json_extract(attributes" in statement or "json_to_record(attributes)" in statement:
             return "attribute_table"
         if "FROM product_listings" in statement:
             return "index_load"

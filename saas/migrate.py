@@ -40,6 +40,7 @@ UNMANAGED_PREFIXES = (
     "ix_product_listings_search_tokens",
     "listing_changes",
     "ix_listing_changes",
+    "ix_listing_key",
     "listing_key",
 )
 

@@ -112,3 +112,26 @@ def test_number_attributes_without_buckets_are_not_facets(app, create_firm, publ
     with app.test_request_context():
         result = search(db.session, SearchParams(category=slug), 20, "zh")  # used to fail: CASE with no branch
     assert result.total == 0
+
+
+def test_a_narrow_search_reads_only_its_candidates_and_counts_the_same(app, silk, monkeypatch):
+    from saas.market import search as search_module
+
+    built = []
+    real = search_module._AttributeTable.build
+
+    def spy(cls, dbs, snap, attributes, category, slots):
+        built.append("candidates" if slots is not None else "category")
+        return real(dbs, snap, attributes, category, slots)
+
+    monkeypatch.setattr(search_module._AttributeTable, "build", classmethod(spy))
+    narrow = _run(app, q="30姆米")  # one hit of five: its attributes alone are read
+    assert narrow.total == 1 and built == ["candidates"]
+    expected = {"fibre_composition": {"mulberry-silk": 1, "spandex": 1}, "momme": {"30-": 1}}
+    assert {k: _counts(narrow, k) for k in expected} == expected
+    assert _run(app, q="30姆米", attrs=(("fibre_composition", ("spandex",)),)).total == 1
+    assert _run(app, q="30姆米", attrs=(("fibre_composition", ("nylon",)),)).total == 0
+    assert _run(app).total == 5 and built[-1] == "category"  # browsing builds (and keeps) the whole category's table
+    calls = len(built)
+    again = _run(app, q="30姆米")
+    assert len(built) == calls and {k: _counts(again, k) for k in expected} == expected

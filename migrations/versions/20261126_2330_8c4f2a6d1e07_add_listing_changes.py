@@ -33,6 +33,8 @@ KEEP = 100_000
 def upgrade() -> None:
     if rls.is_postgres():
         op.execute("ALTER TABLE product_listings ADD COLUMN listing_key bigint GENERATED ALWAYS AS IDENTITY")
+        # a narrow search reads its candidates' attributes by key
+        op.execute("CREATE UNIQUE INDEX ix_listing_key ON product_listings (listing_key)")
         op.execute(
             "CREATE TABLE listing_changes (seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
             "txid xid8 NOT NULL DEFAULT pg_current_xact_id(), product_id uuid NOT NULL, "
@@ -69,6 +71,7 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER IF EXISTS product_listings_change_log ON product_listings")
         op.execute("DROP FUNCTION IF EXISTS listing_change_log()")
         op.execute("DROP TABLE listing_changes")
+        op.execute("DROP INDEX ix_listing_key")
         op.execute("ALTER TABLE product_listings DROP COLUMN listing_key")
         return
     for event in ("insert", "update", "delete"):

@@ -18,9 +18,10 @@ those listings. The protocol is exact on both backends:
   A row missing only from the reader's snapshot (its transaction began before the index's last read, as happens
   with a threaded server) is still visible to a fresh connection: then the index is used as it is.
 * PostgreSQL hands out sequence values before commit, so a later ``seq`` can commit first. Each read therefore takes
-  the snapshot's ``xmin`` and the next read re-reads every row written by a transaction at or after it (an identity
-  that re-applies a few rows twice, never misses one). Rows of the reader's own open transaction are applied too (a
-  session sees its own writes) and remembered; if one disappears (a rollback), everything is reloaded.
+  the snapshot's ``xmin`` and the next read re-reads every row written by a transaction at or after it (never missing
+  one; rows the previous read already applied are skipped, as a log row never changes). Rows of the reader's own
+  open transaction are applied too (a session sees its own writes) and remembered; if one disappears (a rollback),
+  everything is reloaded.
 * The log keeps its last 100,000 rows; a process whose last applied row was trimmed reloads everything, and so does a
   batch of more than :data:`RELOAD_AFTER` changes (cheaper than applying them one by one).
 
@@ -326,6 +327,7 @@ class ListingIndex:
         self.last: tuple[int, int] | None = None  # (seq, nonce) of the last applied log row
         self.xmin: int | None = None  # PostgreSQL: the snapshot xmin of the last read
         self.own: dict[int, int] = {}  # PostgreSQL: rows of a then-open transaction: seq -> nonce
+        self.window: set[int] = set()  # PostgreSQL: the rows the last read returned (already applied)
         self.generation = 0
         self.lock = threading.Lock()
 
@@ -339,7 +341,7 @@ class ListingIndex:
     def _reload(self, dbs: Session) -> None:
         """Read every listing; the log position is read first, so a write in between is applied (again) later."""
         if _is_postgres(dbs):
-            self.xmin, self.own = _xmin(dbs), {}
+            self.xmin, self.own, self.window = _xmin(dbs), {}, set()
         head = dbs.execute(text("SELECT seq, nonce FROM listing_changes ORDER BY seq DESC LIMIT 1")).first()
         self.last = (int(head[0]), int(head[1])) if head else None
         groups = Groups()
@@ -407,13 +409,18 @@ class ListingIndex:
             ),
             {"x": self.xmin or 0, "n": RELOAD_AFTER + 1},
         ).all()
+        if len(rows) > RELOAD_AFTER:
+            return None
         self.xmin = xmin
         self.own = {int(seq): int(nonce) for seq, nonce, _p, committed in rows if not committed}
+        # a log row never changes: one applied by the previous read (still in the window) is not applied again
+        new = [row for row in rows if int(row[0]) not in self.window]
+        self.window = {int(row[0]) for row in rows}
         if rows:
             top = max(rows, key=lambda row: row[0])
             if self.last is None or int(top[0]) > self.last[0]:
                 self.last = (int(top[0]), int(top[1]))
-        return [row[2] for row in rows]
+        return [row[2] for row in new]
 
 
 _indexes: dict[str, ListingIndex] = {}
