@@ -6,7 +6,7 @@ cost 50–100 ms, because each pass walks the wide listing rows again. Here each
 arrays (its facet group, publication time, MOQ, a product-id prefix for stable tie-breaks) and a list of titles, so
 counting every facet is one ``bincount`` and a page is one ``lexsort`` over the matching slots. The database stays the
 source of truth: text matching runs there, the page's products are loaded from it, and this index only mirrors the
-``product_listings`` read model (about 25 MB per process for 100,000 listings, loaded in about a second).
+``product_listings`` read model (about 32–35 MB per process for 100,000 listings, loaded in 1–2 s).
 
 Keeping current: a trigger appends the product id of every listing write to ``listing_changes`` (migration
 ``add_listing_changes``). Before each search, :func:`current` reads the rows this process has not applied and re-reads
