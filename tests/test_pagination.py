@@ -5,6 +5,11 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlsplit
 
+from sqlalchemy import func, select
+
+from saas.models import SearchMiss
+from tests.conftest import app_session
+
 
 def _target(response) -> tuple[str, list[tuple[str, str]]]:
     assert response.status_code == 302, response.status_code
@@ -23,6 +28,9 @@ def test_public_lists_go_back_to_their_last_page(app, client, firm_a, publish_pr
     assert client.get("/market/search?q=真丝&county=nanhu&sort=moq&page=3").status_code == 200
     assert _target(client.get("/market/silk/?page=4")) == ("/market/silk/", [("page", "3")])
     assert _target(client.get("/market/search?q=不存在的词&page=2")) == ("/market/search", [("q", "不存在的词")])
+    client.get("/market/search?q=不存在的词")
+    with app_session(app) as s:  # the miss is logged once, by the page the redirect leads to
+        assert s.scalar(select(func.count()).select_from(SearchMiss).where(SearchMiss.query == "不存在的词")) == 1
 
 
 def test_signed_in_lists_go_back_to_their_last_page(client, make_client, create_user, firm_a):

@@ -175,7 +175,7 @@ def search(dbs: Session, p: SearchParams, per_page: int, lang: str) -> SearchRes
     _fixed_facets(result, snap, masks, counts, p, lang)
     if table is not None:
         result.attribute_facets = table.facets(candidates[masks.fixed[snap.group[candidates]]], p, lang)
-    if p.q.strip() and total == 0:
+    if p.q.strip() and total == 0 and p.page == 1:  # a later page of nothing is a stale link, sent to page 1
         dbs.add(SearchMiss(query=p.q.strip()[:100], normalised=normalised, industry=p.industry))
         commit_log_row(dbs)  # the searcher does not wait for the disk
     return result
