@@ -61,7 +61,7 @@ def past_last_page(page: int, total: int, per_page: int) -> Any | None:
     args = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
     if last > 1:
         args.append(("page", str(last)))
-    return redirect(request.path + (f"?{urlencode(args)}" if args else ""))
+    return redirect(request.script_root + request.path + (f"?{urlencode(args)}" if args else ""))
 
 
 def parse_decimal(text: str | None) -> Decimal | None:

@@ -204,6 +204,7 @@ def test_a_reader_with_an_older_snapshot_neither_reloads_nor_rewinds_the_index()
             generation = index.generation
             seen = index.current(stale)  # the log row it applied is not in this older snapshot
             assert index.generation == generation and key in seen.by_product
+            assert seen.cache is not index.snapshot.cache  # what it derives from its older view stays its own
     finally:
         engine.dispose()
         owner.dispose()
@@ -233,3 +234,67 @@ def test_the_zero_result_log_does_not_wait_for_the_disk(app):
         finally:
             event.remove(engine, "before_cursor_execute", seen)
     assert ("SET LOCAL synchronous_commit TO OFF" in statements) == (BACKEND == "postgres")
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="PostgreSQL-only; runs in the PostgreSQL pass of `make test`")
+def test_a_session_sees_its_own_later_writes_after_another_transaction_began():
+    """The reader's own transaction id is below the snapshot's xmax once a later transaction exists, and it is never
+    among the snapshot's open transactions: its writes after a search must still reach the index."""
+    from config import TestingConfig
+    from saas.tenancy import set_tenant
+
+    urls = fresh_database("jx_test_listing_own")
+    other = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=urls.app)
+    owner, firm_id, ids = _committed_products(urls, other, ("真丝甲", "真丝乙"))
+    engine = other.extensions["database"][0]
+    try:
+        with Session(engine) as mine, owner.connect() as later:
+            set_tenant(mine, firm_id)
+            mine.get(Product, (firm_id, ids[0])).moq = Decimal(600)
+            mine.flush()  # this transaction now has an id
+            with later.begin():  # a later transaction id, committed
+                later.execute(text("UPDATE products SET lead_time_days = 2 WHERE id = :i"), {"i": ids[1]})
+            with other.test_request_context():
+                assert {f.value for f in search(mine, SearchParams(q="真丝"), 20, "zh").facets["moq"]} == {
+                    "-100",
+                    "500-1000",
+                }
+                mine.get(Product, (firm_id, ids[1])).moq = Decimal(6000)  # written after the search
+                mine.flush()
+                moq = {f.value for f in search(mine, SearchParams(q="真丝"), 20, "zh").facets["moq"]}
+                assert moq == {"500-1000", "5000-"}
+            mine.rollback()
+    finally:
+        engine.dispose()
+        owner.dispose()
+
+
+def test_an_empty_attribute_table_filters_and_counts_nothing(app):
+    import numpy as np
+
+    from saas.market.search import _AttributeTable, filterable
+
+    params = SearchParams(category=CREPE, attrs=(("fibre_composition", ("spandex",)),))
+    with app.test_request_context():
+        snap = listing_index.current(db.session)
+        table = _AttributeTable.build(db.session, snap, filterable(params), CREPE, np.empty(0, dtype=np.int64))
+    slots = np.array([0, 1], dtype=np.int64)
+    assert table.passes(slots, params).tolist() == [False, False]
+    assert table.facets(slots, params, "zh") == []
+
+
+def test_a_sync_that_fails_half_way_loses_no_change(app, firm_a, publish_product, monkeypatch):
+    """The log position moves before the changed listings are read: if that read fails, the next search reloads."""
+    publish_product(firm_a, "真丝围巾")
+    assert _search(app, q="真丝").total == 1
+    publish_product(firm_a, "真丝方巾")
+    real = listing_index._Rows.read
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(listing_index._Rows, "read", broken)
+    with pytest.raises(RuntimeError):
+        _search(app, q="真丝")
+    monkeypatch.setattr(listing_index._Rows, "read", real)
+    assert _search(app, q="真丝").total == 2

@@ -17,9 +17,10 @@ those listings. The protocol is exact on both backends:
   mismatch (or a missing row) reloads everything. That also drops what a session saw of its own uncommitted writes.
   A row missing only from the reader's snapshot (its transaction began before the index's last read, as happens
   with a threaded server) is still visible to a fresh connection: then the index is used as it is.
-* PostgreSQL hands out sequence values before commit, so a later ``seq`` can commit first. Each read therefore takes
-  the snapshot's ``xmin`` and the next read re-reads every row written by a transaction at or after it (never missing
-  one; rows the previous read already applied are skipped, as a log row never changes). Rows of the reader's own
+* PostgreSQL hands out sequence values before commit, so a later ``seq`` can commit first. Each read therefore notes
+  its snapshot (``xmax`` and the open transactions), and the next read takes every row written by those open
+  transactions or by one begun since (never missing one, and a long-running transaction elsewhere does not widen the
+  window; rows the previous read already applied are skipped, as a log row never changes). Rows of the reader's own
   open transaction are applied too (a session sees its own writes) and remembered; if one disappears (a rollback),
   everything is reloaded.
 * The log keeps its last 100,000 rows; a process whose last applied row was trimmed reloads everything, and so does a
@@ -31,6 +32,7 @@ keeps reading the arrays it started with.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import uuid
 from collections.abc import Iterable, Sequence
@@ -39,8 +41,9 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
-from sqlalchemy import bindparam, text
+from sqlalchemy import Engine, bindparam, create_engine, text
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 #: More changes than this since the last sync reload the whole index instead of applying them one by one.
 RELOAD_AFTER = 5_000
@@ -193,9 +196,17 @@ def _columns(dbs: Session) -> str:
     return f"{key}, product_id, firm_id, industry, category_slug, county, verified, moq, {published}, title_zh"
 
 
-def _xmin(dbs: Session) -> int:
-    """The oldest transaction still open for this statement's snapshot (PostgreSQL)."""
-    return int(dbs.execute(text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")).scalar_one())
+def _bounds(dbs: Session) -> tuple[int, str]:
+    """This statement's snapshot (PostgreSQL): the first transaction id not yet started, and the open ones (as an
+    array literal). Only those can write log rows a read in this snapshot did not see."""
+    row = dbs.execute(
+        text(
+            "SELECT pg_snapshot_xmax(s)::text::bigint, "
+            "'{' || array_to_string(ARRAY(SELECT pg_snapshot_xip(s)::text), ',') || '}' "
+            "FROM pg_current_snapshot() AS s"
+        )
+    ).one()
+    return int(row[0]), str(row[1])
 
 
 def _microseconds(values: Sequence[Any], postgres: bool) -> np.ndarray:
@@ -325,23 +336,32 @@ class ListingIndex:
     def __init__(self) -> None:
         self.snapshot: Snapshot | None = None
         self.last: tuple[int, int] | None = None  # (seq, nonce) of the last applied log row
-        self.xmin: int | None = None  # PostgreSQL: the snapshot xmin of the last read
+        self.bounds: tuple[int, str] = (0, "{}")  # PostgreSQL: xmax and open transactions of the last read's snapshot
         self.own: dict[int, int] = {}  # PostgreSQL: rows of a then-open transaction: seq -> nonce
         self.window: set[int] = set()  # PostgreSQL: the rows the last read returned (already applied)
         self.generation = 0
         self.lock = threading.Lock()
+        self.stale_reader = False  # the last caller's snapshot was older than the index (SQLite)
+        self._fresh: Engine | None = None  # SQLite: unpooled connections for the stale-reader check
 
     def current(self, dbs: Session) -> Snapshot:
         with self.lock:
-            if self.snapshot is None or not self._catch_up(dbs):
-                self._reload(dbs)
+            self.stale_reader = False
+            try:
+                if self.snapshot is None or not self._catch_up(dbs):
+                    self._reload(dbs)
+            except BaseException:
+                self.snapshot = None  # the log position may have moved past changes not applied: reload next time
+                raise
             assert self.snapshot is not None
+            if self.stale_reader:  # what this session derives from its older view must not be cached for others
+                return dataclasses.replace(self.snapshot, cache={})
             return self.snapshot
 
     def _reload(self, dbs: Session) -> None:
         """Read every listing; the log position is read first, so a write in between is applied (again) later."""
         if _is_postgres(dbs):
-            self.xmin, self.own, self.window = _xmin(dbs), {}, set()
+            self.bounds, self.own, self.window = _bounds(dbs), {}, set()
         head = dbs.execute(text("SELECT seq, nonce FROM listing_changes ORDER BY seq DESC LIMIT 1")).first()
         self.last = (int(head[0]), int(head[1])) if head else None
         groups = Groups()
@@ -373,14 +393,21 @@ class ListingIndex:
         return row is not None and int(row[0]) == nonce
 
     def _committed(self, dbs: Session, seq: int, nonce: int) -> bool:
-        """Whether a fresh connection sees the log row (SQLite: a reader's snapshot may be older than the index)."""
-        with dbs.get_bind().engine.connect() as fresh:
+        """Whether a fresh connection sees the log row (SQLite: a reader's snapshot may be older than the index).
+
+        The connection is not from the app's pool: this runs under the index's lock, and threads waiting for that lock
+        may hold every pooled connection.
+        """
+        if self._fresh is None:
+            self._fresh = create_engine(dbs.get_bind().engine.url, poolclass=NullPool)
+        with self._fresh.connect() as fresh:
             row = fresh.execute(text("SELECT nonce FROM listing_changes WHERE seq = :s"), {"s": seq}).first()
         return row is not None and int(row[0]) == nonce
 
     def _pending_sqlite(self, dbs: Session) -> list[Any] | None:
         if self.last is not None and not self._still_there(dbs, *self.last):
             if self._committed(dbs, *self.last):
+                self.stale_reader = True
                 return []  # this session's snapshot predates the index (a threaded server): use the index as it is
             return None  # rolled back (or trimmed): the index may hold rows that never committed
         after = self.last[0] if self.last else 0
@@ -393,26 +420,31 @@ class ListingIndex:
         return [row[2] for row in rows]
 
     def _pending_postgres(self, dbs: Session) -> list[Any] | None:
-        if self.own:
-            statement = text("SELECT seq, nonce FROM listing_changes WHERE seq IN :seqs").bindparams(
-                bindparam("seqs", value=list(self.own), expanding=True)
-            )
-            if {int(seq): int(nonce) for seq, nonce in dbs.execute(statement)} != self.own:
+        if self.own:  # rows applied before their transaction (the reader's own) committed: still there?
+            statement = text(
+                "SELECT seq, nonce, pg_xact_status(txid) = 'committed' FROM listing_changes WHERE seq IN :seqs"
+            ).bindparams(bindparam("seqs", value=list(self.own), expanding=True))
+            found = {int(seq): (int(nonce), committed) for seq, nonce, committed in dbs.execute(statement)}
+            if any(found.get(seq, (None,))[0] != nonce for seq, nonce in self.own.items()):
                 return None  # a transaction whose writes were applied rolled back
+            self.own = {seq: nonce for seq, nonce in self.own.items() if not found[seq][1]}
         if self.last is not None and not self._still_there(dbs, *self.last):
             return None  # trimmed past this process's position
-        xmin = _xmin(dbs)
+        bounds = _bounds(dbs)
+        # the transactions open at the last read, those begun since, and the reader's own (which may have written
+        # more since): nothing else can have written rows the last read did not see
         rows = dbs.execute(
             text(
                 "SELECT seq, nonce, product_id, pg_xact_status(txid) = 'committed' FROM listing_changes "
-                "WHERE txid >= CAST(CAST(:x AS text) AS xid8) ORDER BY seq LIMIT :n"
+                "WHERE txid >= CAST(CAST(:xmax AS text) AS xid8) OR txid = ANY(CAST(CAST(:xip AS text) AS xid8[])) "
+                "OR txid = pg_current_xact_id_if_assigned() ORDER BY seq LIMIT :n"
             ),
-            {"x": self.xmin or 0, "n": RELOAD_AFTER + 1},
+            {"xmax": self.bounds[0], "xip": self.bounds[1], "n": RELOAD_AFTER + 1},
         ).all()
         if len(rows) > RELOAD_AFTER:
             return None
-        self.xmin = xmin
-        self.own = {int(seq): int(nonce) for seq, nonce, _p, committed in rows if not committed}
+        self.bounds = bounds
+        self.own.update({int(seq): int(nonce) for seq, nonce, _p, committed in rows if not committed})
         # a log row never changes: one applied by the previous read (still in the window) is not applied again
         new = [row for row in rows if int(row[0]) not in self.window]
         self.window = {int(row[0]) for row in rows}

@@ -350,6 +350,8 @@ class _AttributeTable:
 
     def _ok(self, rows: np.ndarray, p: SearchParams, skip: str | None = None) -> np.ndarray:
         ok = rows >= 0
+        if not len(self.slots):
+            return ok  # nothing to index (and ``has[-1]`` would fail on an empty table)
         for column in self.columns:
             chosen = column.chosen(p)
             if chosen and column.attribute.id != skip:
