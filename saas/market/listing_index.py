@@ -85,28 +85,27 @@ class Groups:
     industries: Vocabulary = field(default_factory=Vocabulary)
     categories: Vocabulary = field(default_factory=Vocabulary)
     counties: Vocabulary = field(default_factory=Vocabulary)
-    firms: Vocabulary = field(
-        default_factory=Vocabulary
-    )  # not a facet: the page's product keys (10,000 ids, not 100,000)
+    # not a facet: the suppliers of the page's product keys, each id held once (10,000 ids, not 100,000)
+    firms: Vocabulary = field(default_factory=Vocabulary)
     rows: list[tuple[int, int, int, int, int]] = field(default_factory=list)
     _ids: dict[tuple[int, int, int, int, int], int] = field(default_factory=dict)
 
     def gids(self, industries: Sequence[str], categories: Sequence[str], counties: Sequence[str],
              verified: Sequence[Any], moq: np.ndarray) -> np.ndarray:  # fmt: skip
         """The group id of each listing (new combinations get new ids)."""
-        codes = [
-            np.array([vocabulary.code(v) for v in values], dtype=np.int64)
-            for vocabulary, values in ((self.industries, industries), (self.categories, categories),
-                                       (self.counties, counties))
-        ]  # fmt: skip
-        flags = np.array([bool(v) for v in verified], dtype=np.int64)
-        ranges = np.searchsorted(_EDGES, moq, side="right").astype(np.int64)
-        # one integer per combination (each part below 2**20), then one dictionary lookup per distinct combination
-        combined = (((codes[0] << 20 | codes[1]) << 20 | codes[2]) << 1 | flags) << 3 | ranges
+        columns = [
+            [self.industries.code(v) for v in industries],
+            [self.categories.code(v) for v in categories],
+            [self.counties.code(v) for v in counties],
+            [int(bool(v)) for v in verified],
+            np.searchsorted(_EDGES, moq, side="right"),
+        ]
+        # one integer per combination (mixed radix), then one dictionary lookup per distinct combination
+        dims = (len(self.industries.values), len(self.categories.values), len(self.counties.values), 2, len(_EDGES) + 1)
+        combined = np.ravel_multi_index([np.asarray(c, dtype=np.int64) for c in columns], dims)
         distinct, inverse = np.unique(combined, return_inverse=True)
         ids = np.empty(len(distinct), dtype=np.int32)
-        for i, value in enumerate(distinct.tolist()):
-            key = (value >> 44, (value >> 24) & 0xFFFFF, (value >> 4) & 0xFFFFF, (value >> 3) & 1, value & 7)
+        for i, key in enumerate(zip(*(part.tolist() for part in np.unravel_index(distinct, dims)), strict=True)):
             gid = self._ids.get(key)
             if gid is None:
                 gid = self._ids[key] = len(self.rows)
@@ -321,7 +320,8 @@ def _apply(old: Snapshot, changed: Iterable[Any], fresh: _Rows, generation: int)
         generation=generation,
         live_keys=live_keys,
         live=live,
-        cache={k: v for k, v in old.cache.items() if not any(under(c, k[1]) for c in categories)},
+        # a copy first: another thread's search may add to the old snapshot's cache meanwhile
+        cache={k: v for k, v in dict(old.cache).items() if not any(under(c, k[1]) for c in categories)},
     )
 
 
