@@ -23,15 +23,15 @@ def moderation() -> Any:
 
     from saas.forms import page_number, past_last_page
 
-    per_page = current_app.config["PAGE_SIZE"]
-    products, total = services.pending_in_scope(db.session, g.user, page_number(), per_page)
-    if (last := past_last_page(page_number(), total, per_page)) is not None:
+    number, per_page = page_number(), current_app.config["PAGE_SIZE"]
+    products, total = services.pending_in_scope(db.session, g.user, number, per_page)
+    if (last := past_last_page(number, total, per_page)) is not None:
         return last
     return render_template(
         "bureau/moderation.html",
         products=products,
         total=total,
-        page=page_number(),
+        page=number,
         pages=max(1, -(-total // per_page)),
         catalog=default_catalog(),
         confirm=ConfirmForm(),

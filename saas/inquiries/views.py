@@ -67,10 +67,11 @@ def new(product_id: uuid.UUID) -> Any:
 @bp.route("/inquiries")
 @login_required
 def buyer_index() -> Any:
-    page = services.buyer_inbox(db.session, g.user, page_number(), current_app.config["PAGE_SIZE"])
-    if (last := past_last_page(page_number(), page.total, current_app.config["PAGE_SIZE"])) is not None:
+    number, per_page = page_number(), current_app.config["PAGE_SIZE"]
+    page = services.buyer_inbox(db.session, g.user, number, per_page)
+    if (last := past_last_page(number, page.total, per_page)) is not None:
         return last
-    return render_template("inquiries/index.html", page=page, side="buyer", current=page_number())
+    return render_template("inquiries/index.html", page=page, side="buyer", current=number)
 
 
 @bp.route("/inquiries/<uuid:inquiry_id>", methods=["GET", "POST"])
@@ -89,14 +90,11 @@ def supplier_index() -> Any:
     if guard is not None:
         return guard
     unanswered = request.args.get("show") == "unanswered"
-    page = services.supplier_inbox(
-        db.session, g.tenant, page_number(), current_app.config["PAGE_SIZE"], unanswered=unanswered
-    )
-    if (last := past_last_page(page_number(), page.total, current_app.config["PAGE_SIZE"])) is not None:
+    number, per_page = page_number(), current_app.config["PAGE_SIZE"]
+    page = services.supplier_inbox(db.session, g.tenant, number, per_page, unanswered=unanswered)
+    if (last := past_last_page(number, page.total, per_page)) is not None:
         return last
-    return render_template(
-        "inquiries/index.html", page=page, side="supplier", current=page_number(), unanswered=unanswered
-    )
+    return render_template("inquiries/index.html", page=page, side="supplier", current=number, unanswered=unanswered)
 
 
 @bp.route("/firm/inquiries/<uuid:inquiry_id>", methods=["GET", "POST"])

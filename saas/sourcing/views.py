@@ -26,10 +26,11 @@ def _back(default: str) -> Any:
 @bp.route("/favourites")
 @login_required
 def favourites() -> Any:
-    page = services.favourites(db.session, g.user, page_number(), current_app.config["PAGE_SIZE"])
-    if (last := past_last_page(page_number(), page.total, current_app.config["PAGE_SIZE"])) is not None:
+    number, per_page = page_number(), current_app.config["PAGE_SIZE"]
+    page = services.favourites(db.session, g.user, number, per_page)
+    if (last := past_last_page(number, page.total, per_page)) is not None:
         return last
-    return render_template("sourcing/favourites.html", page=page, current=page_number(), form=ConfirmForm())
+    return render_template("sourcing/favourites.html", page=page, current=number, form=ConfirmForm())
 
 
 @bp.route("/favourites/<uuid:product_id>", methods=["POST"])
