@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import numpy as np
 import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
@@ -103,8 +104,6 @@ def test_removed_and_changed_listings_reuse_no_stale_slot():
 
     def rows(keys, ids, moq):
         n = len(keys)
-        import numpy as np
-
         return listing_index._Rows(
             keys=np.array(keys, dtype=np.int64),
             product_ids=ids,
@@ -115,8 +114,6 @@ def test_removed_and_changed_listings_reuse_no_stale_slot():
             moq=np.array(moq, dtype=float),
             titles=["t"] * n,
         )
-
-    import numpy as np
 
     first = listing_index._snapshot(rows([1, 2, 3], ["a" * 32, "b" * 32, "c" * 32], [1, 200, 6000]), groups, 1)
     second = listing_index._apply(first, ["b" * 32, "c" * 32], rows([2], ["b" * 32], [900]), 2)  # c withdrawn
@@ -270,8 +267,6 @@ def test_a_session_sees_its_own_later_writes_after_another_transaction_began():
 
 
 def test_an_empty_attribute_table_filters_and_counts_nothing(app):
-    import numpy as np
-
     from saas.market.search import _AttributeTable, filterable
 
     params = SearchParams(category=CREPE, attrs=(("fibre_composition", ("spandex",)),))
