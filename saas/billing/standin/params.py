@@ -125,26 +125,29 @@ def paginate(objs: list[dict[str, Any]], params: dict[str, Any], url: str, state
     limit = as_int(params, "limit", 10)
     if not 1 <= limit <= 100:
         raise StandinError("Invalid limit: must be between 1 and 100", param="limit")
-    ids = [obj["id"] for obj in objs]
     after, before = params.get("starting_after"), params.get("ending_before")
     if after:
-        if after not in ids:
-            raise StandinError(
-                f"No such object: '{after}'", status=404, code="resource_missing", param="starting_after"
-            )
-        window = objs[ids.index(after) + 1 :]
+        window = objs[_cursor(state, objs, after, "starting_after") + 1 :]
         page, has_more = window[:limit], len(window) > limit
     elif before:
-        if before not in ids:
-            raise StandinError(
-                f"No such object: '{before}'", status=404, code="resource_missing", param="ending_before"
-            )
-        window = objs[: ids.index(before)]
+        window = objs[: _cursor(state, objs, before, "ending_before", before=True)]
         page, has_more = window[-limit:], len(window) > limit
     else:
         page, has_more = objs[:limit], len(objs) > limit
     listing = {"object": "list", "data": [public(o) for o in page], "has_more": has_more, "url": url}
     return expand(state, listing, params)
+
+
+def _cursor(state: State, objs: list[dict[str, Any]], cursor: str, param: str, before: bool = False) -> int:
+    """Where ``cursor`` sits in ``objs`` (newest first), also when a filter left it out, as Stripe allows."""
+    ids = [obj["id"] for obj in objs]
+    if cursor in ids:
+        return ids.index(cursor)
+    target = state.find(cursor)
+    if target is None or "_n" not in target:
+        raise StandinError(f"No such object: '{cursor}'", status=404, code="resource_missing", param=param)
+    newer = sum(1 for obj in objs if obj.get("_n", 0) > target["_n"])
+    return newer if before else newer - 1
 
 
 def list_object(items: list[dict[str, Any]], url: str) -> dict[str, Any]:

@@ -178,6 +178,7 @@ class State:
         obj.setdefault("object", kind)
         obj.setdefault("created", self.now())
         obj.setdefault("livemode", False)
+        obj["_n"] = self.next_number()  # insertion order: list cursors compare by it
         self.objects[kind][obj["id"]] = obj
         return obj
 
