@@ -155,7 +155,7 @@ def open_invoice(state: State, sub: dict[str, Any], reason: str) -> dict[str, An
             "lines": list_object(lines, f"/v1/invoices/{inv_id}/lines"),
             "metadata": {},
             "next_payment_attempt": None,
-            "number": f"{customer['invoice_prefix']}-{state.next_number():04d}",
+            "number": f"{customer['invoice_prefix']}-{_invoice_count(state, customer['id']) + 1:04d}",
             "parent": {
                 "type": "subscription_details",
                 "quote_details": None,
@@ -174,6 +174,10 @@ def open_invoice(state: State, sub: dict[str, Any], reason: str) -> dict[str, An
     state.emit("invoice.created", invoice)
     state.emit("invoice.finalized", invoice)
     return invoice
+
+
+def _invoice_count(state: State, customer_id: str) -> int:
+    return sum(1 for inv in state.objects["invoice"].values() if inv["customer"] == customer_id)
 
 
 def _payments(state: State, inv_id: str) -> dict[str, Any]:
