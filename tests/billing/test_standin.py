@@ -348,3 +348,31 @@ def test_state_file_survives_a_restart(tmp_path: Any) -> None:
         assert make_client(url).v1.customers.retrieve(customer.id).email == "kept@firm.example"
     finally:
         stop_standin(proc)
+
+
+def test_seed_file_gives_fixed_ids_and_lookup_keys_again_after_reset(tmp_path: Any) -> None:
+    seed = tmp_path / "prices.yaml"
+    seed.write_text(
+        "products:\n"
+        "  - id: prod_pro\n"
+        "    name: 专业版\n"
+        "    prices:\n"
+        "      - {id: price_pro_monthly, lookup_key: pro_monthly, currency: cny, unit_amount: 9900,"
+        " recurring: {interval: month}}\n"
+        "      - {id: price_pro_year_pass, lookup_key: pro_year_pass, currency: cny, unit_amount: 99000}\n",
+        encoding="utf-8",
+    )
+    proc, url = start_standin("--seed", str(seed))
+    try:
+        client = make_client(url)
+        prices = client.v1.prices.list(params={"lookup_keys": ["pro_monthly", "pro_year_pass"]}).data
+        assert {(p.id, p.product, p.type) for p in prices} == {
+            ("price_pro_monthly", "prod_pro", "recurring"),
+            ("price_pro_year_pass", "prod_pro", "one_time"),
+        }
+        assert client.v1.events.list().data == []  # seeding is not news
+        client.v1.prices.update("price_pro_monthly", params={"lookup_key": ""})
+        Standin(url, client, None).control("POST", "/_test/reset", {})  # type: ignore[arg-type]
+        assert client.v1.prices.retrieve("price_pro_monthly").lookup_key == "pro_monthly"
+    finally:
+        stop_standin(proc)

@@ -55,7 +55,6 @@ def main(argv: list[str] | None = None) -> None:
     if seed:
         with state.lock:
             catalog.apply_seed(state, seed)
-            state._batch.clear()  # seeding is not news: no webhooks for it
             state.save()
     try:
         serve(args.host, args.port, state, dispatcher, api_key=args.api_key)

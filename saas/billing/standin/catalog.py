@@ -274,7 +274,10 @@ def load_seed(path: str | Path) -> dict[str, Any]:
 
 
 def apply_seed(state: State, seed: dict[str, Any]) -> None:
-    """Create the seed's products and prices (ids and lookup keys as given); existing ids are left alone."""
+    """Create the seed's products and prices (ids and lookup keys as given); existing ids are left alone.
+
+    Seeding is not news: it leaves no events (and so sends no webhooks), like a catalogue set up long ago."""
+    before = set(state.objects["event"])
     for product in seed.get("products", []):
         prices = product.get("prices", [])
         fields = {k: v for k, v in product.items() if k != "prices"}
@@ -285,3 +288,6 @@ def apply_seed(state: State, seed: dict[str, Any]) -> None:
             if price.get("id") in state.objects["price"]:
                 continue
             add_price(state, {**price, "product": product_id, "transfer_lookup_key": "true"})
+    for event_id in set(state.objects["event"]) - before:
+        del state.objects["event"][event_id]
+    state.discard_batch(before)

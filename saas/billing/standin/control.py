@@ -35,7 +35,6 @@ def reset(app: StandinApp, body: dict[str, Any]) -> dict[str, Any]:
         app.dispatcher.reset()
         if app.state.seed:
             catalog.apply_seed(app.state, app.state.seed)
-        app.state._batch.clear()  # seeding is not news: no webhooks for it
     return {"reset": True}
 
 

@@ -161,6 +161,10 @@ class State:
                     if batch:
                         self.on_batch(batch)
 
+    def discard_batch(self, keep: set[str]) -> None:
+        """Forget the batched events that are not in ``keep`` (they were deleted before anyone heard of them)."""
+        self._batch = [event_id for event_id in self._batch if event_id in keep]
+
     # --- clock and ids ----------------------------------------------------------------------------------------
 
     def now(self) -> int:
