@@ -44,6 +44,7 @@ class Receiver:
     deliveries: list[Delivery] = field(default_factory=list)
     fail_next: int = 0
     fail_types: set[str] = field(default_factory=set)
+    barrier: threading.Barrier | None = None  # deliveries wait here for each other (proves they are concurrent)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def clear(self) -> None:
@@ -51,6 +52,7 @@ class Receiver:
             self.deliveries.clear()
             self.fail_next = 0
             self.fail_types = set()
+            self.barrier = None
 
     def verified(self, type: str | None = None) -> list[Delivery]:
         with self.lock:
@@ -67,6 +69,11 @@ class Receiver:
         except (stripe.SignatureVerificationError, ValueError) as exc:
             data = json.loads(payload or b"{}")
             event_id, kind, verified, error = data.get("id"), data.get("type"), False, str(exc)
+        if verified and self.barrier is not None:
+            try:
+                self.barrier.wait(timeout=10)
+            except threading.BrokenBarrierError:
+                verified, error = False, "not delivered concurrently"
         with self.lock:
             status = 200 if verified else 400
             if verified and self.fail_next:

@@ -219,3 +219,16 @@ def test_dropped_event_is_listed_for_reconciliation(standin: Standin) -> None:
     standin.control("POST", f"/_test/events/{dropped}/deliver", {})
     standin.wait()
     assert standin.client.v1.events.list(params={"delivery_success": False}).data == []
+
+
+def test_parallel_duplicates_arrive_at_the_same_moment(standin: Standin) -> None:
+    import threading
+
+    standin.receiver.barrier = threading.Barrier(2)
+    standin.control("POST", "/_test/webhooks", {"parallel": True, "duplicate": 2, "hold": True})
+    customer = standin.client.v1.customers.create(params={"email": "twice@x.example"})
+    standin.control("POST", "/_test/webhooks/release", {})
+    standin.wait()
+    assert standin.receiver.rejected() == []
+    event = standin.client.v1.events.list().data[0]
+    assert event.data.object.id == customer.id and received_ids(standin) == [event.id, event.id]

@@ -96,6 +96,7 @@ class State:
         self.on_batch: Callable[[list[str]], None] = lambda ids: None
         self._depth = 0
         self._batch: list[str] = []
+        self._saved: str | None = None
         self.clear()
         if self.path and self.path.exists():
             self._load(json.loads(self.path.read_text("utf-8")))
@@ -140,11 +141,15 @@ class State:
     def save(self) -> None:
         if not self.path:
             return
+        text = json.dumps(self.dump(), ensure_ascii=False)
+        if text == self._saved:
+            return  # the 1 s ticker found nothing to do: no write
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(self.dump(), fh, ensure_ascii=False)
+            fh.write(text)
         os.replace(tmp, self.path)
+        self._saved = text
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[State]:
