@@ -232,3 +232,14 @@ def test_parallel_duplicates_arrive_at_the_same_moment(standin: Standin) -> None
     assert standin.receiver.rejected() == []
     event = standin.client.v1.events.list().data[0]
     assert event.data.object.id == customer.id and received_ids(standin) == [event.id, event.id]
+
+
+def test_a_refused_request_is_not_stored_under_its_key(standin: Standin) -> None:
+    params = {"product_data": {"name": "P"}, "currency": "cny", "unit_amount": 100, "lookup_key": "report"}
+    first = standin.client.v1.prices.create(params=params)
+    with pytest.raises(stripe.InvalidRequestError):  # the lookup key is taken
+        standin.client.v1.prices.create(params=params, options={"idempotency_key": "price:report:2"})
+    standin.client.v1.prices.update(first.id, params={"lookup_key": ""})
+    second = standin.client.v1.prices.create(params=params, options={"idempotency_key": "price:report:2"})
+    assert second.lookup_key == "report" and second.id != first.id
+    assert [r["replayed"] for r in standin.requests() if r["idempotency_key"] == "price:report:2"] == [False, False]
