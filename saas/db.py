@@ -32,7 +32,7 @@ from typing import Any
 from flask import Flask, current_app, g, has_app_context, has_request_context, request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 log = logging.getLogger(__name__)
@@ -141,12 +141,12 @@ class Database:
                 commits = session.info.get(_COMMITS, 0) if session is not None else 0
                 try:
                     return dispatch()
-                except DBAPIError as exc:
+                except SQLAlchemyError as exc:
                     session = g.get("_db_session")
                     if session is None:
                         raise
                     session.rollback()  # also lets the error page read (a failed flush leaves nothing usable)
-                    kind = conflict_kind(exc)
+                    kind = conflict_kind(exc) if isinstance(exc, DBAPIError) else None
                     if kind is None or attempt >= RETRIES or session.info.get(_COMMITS, 0) != commits:
                         raise
                     attempt += 1

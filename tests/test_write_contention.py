@@ -231,3 +231,83 @@ def test_zero_result_searches_never_fail_under_writes_and_one_visitor_is_capped(
         )
     # the test client's address (127.0.0.1) and the other visitor: each at its cap, no more
     assert sorted(per_visitor.values()) == [15, 15], per_visitor
+
+
+def test_four_simultaneous_saves_of_one_favourite_leave_it_saved(standalone):
+    """A double (or quadruple) click on "Save ☆" asks for the saved state each time: concurrent requests (a unique
+    key race on PostgreSQL, retried) and repeated ones leave it saved instead of toggling it back."""
+    from saas.auth.services import create_user
+    from saas.market.services import ProductInput, clean, save_product
+    from saas.models import Favourite, Firm, User, utcnow
+    from tests.conftest import DEFAULT_SILK_ATTRIBUTES
+
+    firm_id, owner_id = _register(standalone, 3, "supplier@contention.example")
+    with standalone.test_request_context(method="POST"):
+        s = db.session
+        set_tenant(s, firm_id, owner_id)
+        cleaned = clean(
+            ProductInput(
+                category_slug="silk/silk-fabric/crepe-de-chine",
+                title_zh="19姆米重磅真丝双绉面料",
+                sale_unit="m",
+                moq="100",
+                tiers=[("100", "88")],
+                lead_time_days="15",
+                attributes=DEFAULT_SILK_ATTRIBUTES,
+            )
+        )
+        product = save_product(s, s.get(Firm, firm_id), s.get(User, owner_id), None, cleaned)
+        product.status, product.published_at = "published", utcnow()
+        product_id = product.id
+        buyer = create_user(s, email="buyer@contention.example", name="买家", password=PASSWORD, kind="buyer")
+        buyer.email_verified_at = utcnow()
+        buyer_id = buyer.id
+        s.commit()
+    clients = []
+    for _ in range(4):
+        client = Client(standalone.test_client())
+        assert client.login("buyer@contention.example").status_code == 302
+        clients.append((client, client.csrf_token(f"/market/products/{product_id}")))
+
+    def post(i: int) -> int:
+        client, token = clients[i]
+        data = {"csrf_token": token, "want": "1"}
+        return client.raw.post(f"/favourites/{product_id}", data=data).status_code
+
+    assert _run([lambda i=i: post(i) for i in range(4)]) == [302] * 4
+    with standalone.test_request_context():
+        set_tenant(db.session, None, buyer_id)
+        assert db.session.get(Favourite, (buyer_id, product_id)) is not None
+
+
+def test_a_late_retry_of_an_older_change_never_overwrites_a_later_one(client, firm_a, start_assessment, app):
+    """The wizard sends its page id and a change number; the server keeps the highest of a page (and repeats the
+    same one idempotently), while a save from another page, or without JavaScript, is simply the latest."""
+    from saas.models import AssessmentAnswer
+    from tests.conftest import app_session
+
+    assessment_id, questions = start_assessment(firm_a)
+    q = next(q for q in questions if q.type == "single")
+    low, high = best_answer_fields(q, high=False), best_answer_fields(q, high=True)
+    client.login(firm_a.owner_email)
+    token = client.csrf_token("/firm/")
+
+    def post(fields: dict[str, Any], **revision: str) -> Any:
+        data = {"csrf_token": token, "question_id": q.id, **fields, **revision}
+        response = client.raw.post(f"/assessments/{assessment_id}/answer", data=data)
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    def stored() -> Any:
+        with app_session(app, firm_a.id) as s:
+            return s.scalar(select(AssessmentAnswer.value).where(AssessmentAnswer.question_id == q.id))
+
+    assert post(high, client_page="abc123", client_seq="2")["stale"] is False
+    assert post(low, client_page="abc123", client_seq="1")["stale"] is True  # the earlier change, retried late
+    assert stored() == high[f"q-{q.id}"]
+    assert post(high, client_page="abc123", client_seq="2")["stale"] is False  # the same save again: no change
+    assert stored() == high[f"q-{q.id}"]
+    assert post(low, client_page="def456", client_seq="1")["stale"] is False  # another page (a reload) is later
+    assert stored() == low[f"q-{q.id}"]
+    post(high)  # without JavaScript's numbers: the latest wins, as before
+    assert stored() == high[f"q-{q.id}"]
