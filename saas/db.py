@@ -147,6 +147,8 @@ class Database:
                         raise
                     session.rollback()  # also lets the error page read (a failed flush leaves nothing usable)
                     kind = conflict_kind(exc) if isinstance(exc, DBAPIError) else None
+                    if kind == "busy" and session.info.get(WRITE_INTENT):
+                        kind = None  # a writer that waited the whole busy timeout: trying again would wait again
                     if kind is None or attempt >= RETRIES or session.info.get(_COMMITS, 0) != commits:
                         raise
                     attempt += 1

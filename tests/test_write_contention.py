@@ -26,7 +26,7 @@ from config import TestingConfig
 from saas import create_app
 from saas.extensions import db, limiter
 from saas.tenancy import set_tenant
-from tests.conftest import PASSWORD, Client, best_answer_fields, fresh_database, valid_uscc
+from tests.conftest import BACKEND, PASSWORD, Client, best_answer_fields, fresh_database, valid_uscc
 
 THREADS = 6
 
@@ -311,3 +311,33 @@ def test_a_late_retry_of_an_older_change_never_overwrites_a_later_one(client, fi
     assert stored() == low[f"q-{q.id}"]
     post(high)  # without JavaScript's numbers: the latest wins, as before
     assert stored() == high[f"q-{q.id}"]
+
+
+@pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite-only: how transactions begin")
+def test_sqlite_writers_take_the_lock_up_front_and_readers_do_not(standalone):
+    """A POST's transactions begin IMMEDIATE (before their first read), a GET's deferred; WAL, synchronous=NORMAL."""
+    from sqlalchemy import event, text
+
+    engine = standalone.extensions["database"][0]
+    begins: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        if statement.startswith("BEGIN"):
+            begins.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        client = Client(standalone.test_client())
+        begins.clear()
+        assert client.get("/market/silk/").status_code == 200  # reads the listings
+        assert begins and set(begins) == {"BEGIN"}
+        token = client.csrf_token("/auth/login")
+        begins.clear()
+        client.raw.post("/auth/login", data={"csrf_token": token, "email": "nobody@x.example", "password": "x"})
+        assert begins and set(begins) == {"BEGIN IMMEDIATE"}
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    with standalone.app_context():
+        s = db.session
+        assert s.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert s.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL: no fsync per commit

@@ -55,8 +55,8 @@ def upgrade() -> None:
     with op.batch_alter_table("search_misses", schema=None) as batch_op:
         batch_op.drop_index("ix_search_misses_normalised_at")
     op.drop_table("search_misses")
-    if rls.is_postgres():
-        rls.grant_app_role()
+    if rls.is_postgres():  # this table only: grant_app_role() would also undo product_listings' SELECT-only grant
+        op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON search_gap_visits TO {rls.app_role()}")
 
 
 def downgrade() -> None:
@@ -92,4 +92,4 @@ def downgrade() -> None:
         batch_op.drop_index("ix_search_gap_visits_day_visitor")
     op.drop_table("search_gap_visits")
     if rls.is_postgres():
-        rls.grant_app_role()
+        op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON search_misses TO {rls.app_role()}")
