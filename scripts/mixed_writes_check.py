@@ -215,9 +215,7 @@ def main() -> None:
                 got = json.loads(got) if isinstance(got, str) else got
                 lost += got != value
         try:
-            per_visitor = conn.execute(
-                text("SELECT visitor, count(*) FROM search_gap_visits GROUP BY visitor")
-            ).all()
+            per_visitor = conn.execute(text("SELECT visitor, count(*) FROM search_gap_visits GROUP BY visitor")).all()
             gap_rows = f"search_gap_rows_per_visitor: {sorted(n for _v, n in per_visitor)}"
         except Exception:  # noqa: BLE001 - the old schema
             conn.rollback()
