@@ -212,7 +212,7 @@ def main() -> None:
             )
             for qid, value in firm.acked.items():
                 got = stored.get(qid)
-                got = json.loads(got) if isinstance(got, str) else got
+                got = json.loads(got) if engine.dialect.name == "sqlite" and got is not None else got
                 lost += got != value
         try:
             per_visitor = conn.execute(text("SELECT visitor, count(*) FROM search_gap_visits GROUP BY visitor")).all()
