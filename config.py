@@ -116,6 +116,11 @@ class Config:
 
     HSTS_SECONDS = 31536000
     PAGE_SIZE = 20
+    # The zero-result search log (saas/market/misses.py, docs/search.md §7b): caps and the batching delay.
+    SEARCH_MISS_PER_VISITOR_DAY = _env_int("SEARCH_MISS_PER_VISITOR_DAY", 20)
+    SEARCH_MISS_NEW_QUERIES_DAY = _env_int("SEARCH_MISS_NEW_QUERIES_DAY", 500)
+    SEARCH_MISS_BUFFER = 2_000
+    SEARCH_MISS_FLUSH_SECONDS = 2.0
 
 
 class DevelopmentConfig(Config):
@@ -142,6 +147,7 @@ class TestingConfig(Config):
     PUBLIC_PAGE_CACHE_SECONDS = 0
     REPORTS_DIR = str(INSTANCE_DIR / "test-reports")
     REPORTS_SYNC = True
+    SEARCH_MISS_FLUSH_SECONDS = 0  # store the zero-result log when the request ends (no thread on the test connection)
 
 
 class ProductionConfig(Config):

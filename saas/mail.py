@@ -70,7 +70,7 @@ def deliver(config: dict[str, Any], ids: list[uuid.UUID]) -> None:
     """Send outbox rows over SMTP and mark them sent (or record the error)."""
     from saas.extensions import db
 
-    dbs = db.new_session()
+    dbs = db.new_session(write=True)
     try:
         for message in dbs.scalars(select(EmailMessage).where(EmailMessage.id.in_(ids))):
             mime = MimeMessage()

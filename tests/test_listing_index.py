@@ -207,32 +207,6 @@ def test_a_reader_with_an_older_snapshot_neither_reloads_nor_rewinds_the_index()
         owner.dispose()
 
 
-def test_the_zero_result_log_does_not_wait_for_the_disk(app):
-    """SQLite runs WAL with synchronous=NORMAL (no fsync per commit); PostgreSQL turns synchronous_commit off for
-    the log row's transaction only."""
-    from sqlalchemy import event
-
-    from saas.db import commit_log_row
-
-    statements = []
-
-    def seen(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    engine = app.extensions["database"][0]
-    with app.test_request_context():
-        s = db.session
-        if BACKEND == "sqlite":
-            assert s.execute(text("PRAGMA journal_mode")).scalar() == "wal"
-            assert s.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
-        event.listen(engine, "before_cursor_execute", seen)
-        try:
-            commit_log_row(s)
-        finally:
-            event.remove(engine, "before_cursor_execute", seen)
-    assert ("SET LOCAL synchronous_commit TO OFF" in statements) == (BACKEND == "postgres")
-
-
 @pytest.mark.skipif(BACKEND != "postgres", reason="PostgreSQL-only; runs in the PostgreSQL pass of `make test`")
 def test_a_session_sees_its_own_later_writes_after_another_transaction_began():
     """The reader's own transaction id is below the snapshot's xmax once a later transaction exists, and it is never

@@ -8,10 +8,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from saas.market.search import SearchParams, search
-from saas.models import Product, SearchMiss
+from saas.models import Product, SearchGapVisit
 from saas.search.text import index_terms, is_cjk
 from tests.conftest import app_session
 
@@ -112,12 +112,15 @@ def test_full_width_traditional_and_mixed_case_queries_match_their_plain_form(ap
     assert _ids(app, q=variant)[0] == _ids(app, q=plain)[0] != set()
 
 
-def test_drafts_are_never_found_and_empty_searches_are_logged(app, catalogue):
+def test_drafts_are_never_found_and_empty_searches_are_logged(app, client, catalogue):
     found, _result = _ids(app, q="草稿")
     assert found == set()
+    with app_session(app) as s:  # the search itself never writes
+        assert s.scalar(select(func.count()).select_from(SearchGapVisit)) == 0
+    assert client.get("/market/search?q=草稿").status_code == 200
     with app_session(app) as s:
-        miss = s.scalar(select(SearchMiss))
-    assert miss is not None and miss.query == "草稿"
+        miss = s.scalar(select(SearchGapVisit))
+    assert miss is not None and miss.query == "草稿" and miss.normalised == "草稿"
 
 
 def test_county_facet_is_disjunctive_and_counts_are_right(app, catalogue):
@@ -146,10 +149,10 @@ def test_sitemap_lists_public_pages_only(client, catalogue):
     assert xml.count("/market/products/") == 314  # the draft is not listed
 
 
-def test_bureau_sees_the_sourcing_gap_report(app, make_client, create_user, catalogue):
+def test_bureau_sees_the_sourcing_gap_report(app, client, make_client, create_user, catalogue):
     from tests.test_bureau import staff_client
 
-    _ids(app, q="碳纤维箱包面料")
+    client.get("/market/search?q=碳纤维箱包面料")
     staff = staff_client(make_client, create_user)
     html = staff.get("/bureau/search-gaps").get_data(as_text=True)
     assert "碳纤维箱包面料" in html

@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from sqlalchemy import func, select
 
-from saas.models import SearchMiss
+from saas.models import SearchGapVisit
 from tests.conftest import app_session
 
 
@@ -30,7 +30,9 @@ def test_public_lists_go_back_to_their_last_page(app, client, firm_a, publish_pr
     assert _target(client.get("/market/search?q=不存在的词&page=2")) == ("/market/search", [("q", "不存在的词")])
     client.get("/market/search?q=不存在的词")
     with app_session(app) as s:  # the miss is logged once, by the page the redirect leads to
-        assert s.scalar(select(func.count()).select_from(SearchMiss).where(SearchMiss.query == "不存在的词")) == 1
+        assert (
+            s.scalar(select(func.count()).select_from(SearchGapVisit).where(SearchGapVisit.query == "不存在的词")) == 1
+        )
 
 
 def test_signed_in_lists_go_back_to_their_last_page(client, make_client, create_user, firm_a):

@@ -14,6 +14,7 @@ from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
 from saas.extensions import csrf, db
 from saas.market import services
+from saas.market.misses import note_if_empty
 from saas.market.search import MOQ_VALUES, SORTS, SearchParams, filterable, number_ranges, search
 from saas.marketplace.attributes import format_number
 from saas.marketplace.catalog import default_catalog
@@ -101,6 +102,7 @@ def products() -> Any:
         return jsonify(error=problem, status=400), 400
     params = replace(params, attrs=attrs)
     result = search(db.session, params, per_page, _lang())
+    note_if_empty(params, result)  # the sourcing-gap log: buffered, capped, outside this read (saas/market/misses.py)
     return jsonify(
         items=[_product_json(p) for p in result.products],
         total=result.total,

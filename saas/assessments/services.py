@@ -268,8 +268,12 @@ def save_answer(
     value: Any,
     na: bool,
     confidence: int | None,
+    client: tuple[str, int] | None = None,
 ) -> AssessmentAnswer:
     """Save (insert or replace) the answer to one question of a draft; partial row answers are kept as drafts.
+
+    ``client`` is the wizard page's id and its change number: a save older than the last one stored from the same
+    page is ignored (the row is returned unchanged), and the same one again changes nothing, so retries are safe.
 
     :raises AssessmentError: ``not_draft`` after submission; ``na_not_allowed``; ``bad_confidence``.
     """
@@ -288,6 +292,9 @@ def save_answer(
     if row is None:
         row = AssessmentAnswer(firm_id=firm.id, assessment_id=assessment.id, question_id=question.id)
         dbs.add(row)
+    elif client is not None and row.client_page == client[0] and (row.client_seq or 0) > client[1]:
+        return row  # a later change from this page is stored already: this is a late retry
+    row.client_page, row.client_seq = client if client is not None else (None, None)
     row.value = None if na else value
     row.na = na
     row.confidence = confidence

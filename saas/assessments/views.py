@@ -145,7 +145,7 @@ def step(assessment_id: uuid.UUID, number: int) -> Any:
     ), (400 if errors else 200)
 
 
-def _save(assessment: Any, question: scoring.Question, parsed: Any) -> Any:
+def _save(assessment: Any, question: scoring.Question, parsed: Any, client: tuple[str, int] | None = None) -> Any:
     return services.save_answer(
         db.session,
         g.tenant,
@@ -155,7 +155,16 @@ def _save(assessment: Any, question: scoring.Question, parsed: Any) -> Any:
         value=parsed.value,
         na=parsed.na,
         confidence=parsed.confidence,
+        client=client,
     )
+
+
+def _client_revision() -> tuple[str, int] | None:
+    """The autosave's page id and change number (absent without JavaScript, or from an older page)."""
+    page, seq = request.form.get("client_page", ""), request.form.get("client_seq", "")
+    if not (0 < len(page) <= 32 and page.isalnum() and seq.isdigit() and len(seq) <= 15):
+        return None
+    return page, int(seq)
 
 
 @bp.route("/<uuid:assessment_id>/answer", methods=["POST"])
@@ -164,9 +173,10 @@ def autosave(assessment_id: uuid.UUID) -> Any:
     assessment, instrument = _load(assessment_id)
     if assessment.status != "draft":
         return jsonify(ok=False, error=_message("not_draft")), 409
+    client = _client_revision()
     try:
         question = services.question_of(instrument, assessment, request.form.get("question_id", ""))
-        answer = _save(assessment, question, parse_answer(question, request.form))
+        answer = _save(assessment, question, parse_answer(question, request.form), client)
     except (AnswerRejected, services.AssessmentError) as exc:
         db.session.rollback()
         return jsonify(ok=False, error=_message(exc.code)), (409 if exc.code == "not_draft" else 400)
@@ -175,6 +185,9 @@ def autosave(assessment_id: uuid.UUID) -> Any:
     db.session.commit()
     return jsonify(
         ok=True,
+        question_id=question.id,
+        seq=client[1] if client else None,
+        stale=client is not None and answer.client_seq != client[1],  # a later change of this page was kept
         complete=complete,
         answered=prog.answered,
         total=prog.total,

@@ -93,8 +93,8 @@ def load_request_user() -> None:
         session.pop("sid", None)
         return
     if now - row.last_seen_at > TOUCH_EVERY:
-        row.last_seen_at = now
-        db.session.commit()
+        with db.writing(db.session):  # a GET reads: the touch is its own short write transaction
+            row.last_seen_at = now
     g.user, g.user_session = row.user, row
     set_tenant(db.session, None, row.user.id)
     if row.user.is_staff:

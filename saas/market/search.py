@@ -26,12 +26,11 @@ from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
-from saas.db import commit_log_row
 from saas.market import listing_index
 from saas.market.listing_index import MOQ_RANGES, MOQ_VALUES, Snapshot, under
 from saas.marketplace.attributes import format_number
 from saas.marketplace.catalog import Attribute, UnknownCategory, default_catalog
-from saas.models import Product, SearchMiss
+from saas.models import Product
 from saas.reference import COUNTIES
 from saas.search.text import normalise, query_plan, to_fts5, to_tsquery
 
@@ -175,9 +174,6 @@ def search(dbs: Session, p: SearchParams, per_page: int, lang: str) -> SearchRes
     _fixed_facets(result, snap, masks, counts, p, lang)
     if table is not None:
         result.attribute_facets = table.facets(candidates[masks.fixed[snap.group[candidates]]], p, lang)
-    if p.q.strip() and total == 0 and p.page == 1:  # a later page of nothing is a stale link, sent to page 1
-        dbs.add(SearchMiss(query=p.q.strip()[:100], normalised=normalised, industry=p.industry))
-        commit_log_row(dbs)  # the searcher does not wait for the disk
     return result
 
 

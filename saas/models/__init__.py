@@ -14,7 +14,7 @@ from saas.models.benchmark import CohortStatsRow
 from saas.models.firm import FIRM_ROLES, Firm, Invitation, Membership
 from saas.models.jobs import JOB_STATES, ReportJob
 from saas.models.ops import AuditEvent, EmailMessage
-from saas.models.product import PRODUCT_STATES, Product, ProductImage, ProductListing, SearchMiss
+from saas.models.product import PRODUCT_STATES, Product, ProductImage, ProductListing, SearchGapVisit
 from saas.models.trade import RFQ_STATES, Favourite, Inquiry, InquiryMessage, Quote, Rfq
 from saas.models.user import USER_KINDS, AuthToken, User, UserSession
 
@@ -32,7 +32,7 @@ __all__ = [
     "ReportJob",
     "PRODUCT_STATES",
     "Product",
-    "SearchMiss",
+    "SearchGapVisit",
     "ProductImage",
     "ProductListing",
     "AuditEvent",

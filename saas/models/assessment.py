@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, ForeignKeyConstraint, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, ForeignKeyConstraint, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from saas.models.base import Base, TenantScoped, utcnow
@@ -77,6 +77,10 @@ class AssessmentAnswer(TenantScoped, Base):
     confidence: Mapped[int | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The wizard page that saved it last and its change number there: a retried older save of the same page is
+    # ignored, so a later click never loses to an earlier retry (saas/static/js/assessment.js).
+    client_page: Mapped[str | None] = mapped_column(String(32))
+    client_seq: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Evidence(TenantScoped, Base):

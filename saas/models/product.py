@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -55,15 +55,24 @@ class Product(TenantScoped, Base):
     firm: Mapped[Firm] = relationship(lazy="joined")
 
 
-class SearchMiss(Base):
-    """A marketplace search that found nothing: the bureau's sourcing-gap report (no user is recorded)."""
+class SearchGapVisit(Base):
+    """One visitor's search for one thing that found nothing, once per day: the bureau's sourcing-gap report.
 
-    __tablename__ = "search_misses"
-    __table_args__ = (Index("ix_search_misses_normalised_at", "normalised", "at"),)
+    Written only by ``saas.market.misses`` (batched, capped per visitor and per day, never in a search's
+    transaction). ``visitor`` is a keyed hash of the client's network (IPv4 address or IPv6 /64), never the address
+    itself; no user is recorded. The report counts distinct visitors and days, so repeating a search adds nothing.
+    """
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    query: Mapped[str] = mapped_column(String(100))
-    normalised: Mapped[str] = mapped_column(String(100))
+    __tablename__ = "search_gap_visits"
+    __table_args__ = (
+        Index("ix_search_gap_visits_normalised_day", "normalised", "day"),
+        Index("ix_search_gap_visits_day_visitor", "day", "visitor"),
+    )
+
+    day: Mapped[date] = mapped_column(primary_key=True)  # the calendar day in Jiaxing
+    normalised: Mapped[str] = mapped_column(String(100), primary_key=True)
+    visitor: Mapped[str] = mapped_column(String(16), primary_key=True)
+    query: Mapped[str] = mapped_column(String(100))  # the first spelling seen that day
     industry: Mapped[str | None] = mapped_column(String(20))
     at: Mapped[datetime] = mapped_column(default=utcnow)
 

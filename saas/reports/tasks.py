@@ -25,4 +25,5 @@ def render_report_job(firm_id: str, job_id: str) -> str:
 
     app = _app()
     with app.test_request_context(base_url=app.config["PUBLIC_BASE_URL"]):
-        return render_job(db.session, uuid.UUID(firm_id), uuid.UUID(job_id))
+        # the job writes its state: SQLite takes the lock up front (a GET request context would only read)
+        return render_job(db.writer_session(), uuid.UUID(firm_id), uuid.UUID(job_id))

@@ -38,9 +38,15 @@ def is_favourite(dbs: Session, user: User, product_id: uuid.UUID) -> bool:
     return dbs.get(Favourite, (user.id, product_id)) is not None
 
 
-def toggle_favourite(dbs: Session, user: User, product: Product) -> bool:
-    """Save or unsave a published product; return whether it is saved now."""
+def toggle_favourite(dbs: Session, user: User, product: Product, want: bool | None = None) -> bool:
+    """Save or unsave a published product; return whether it is saved now.
+
+    ``want`` is the state the button asked for (the page knew it): a second click or a retried request then leaves
+    it as asked instead of toggling it back. Without it, the request toggles.
+    """
     existing = dbs.get(Favourite, (user.id, product.id))
+    if want is not None and want == (existing is not None):
+        return want
     if existing is not None:
         dbs.delete(existing)
         dbs.flush()

@@ -39,7 +39,8 @@ def toggle_favourite(product_id: uuid.UUID) -> Any:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     product = get_published(db.session, product_id)
-    saved = services.toggle_favourite(db.session, g.user, product)
+    want = {"1": True, "0": False}.get(request.form.get("want", ""))
+    saved = services.toggle_favourite(db.session, g.user, product, want)
     db.session.commit()
     flash(_("Saved to your favourites.") if saved else _("Removed from your favourites."), "success")
     return _back(url_for("market.product", product_id=product.id))
