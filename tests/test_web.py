@@ -114,6 +114,7 @@ def test_production_refuses_to_start_without_secrets(monkeypatch):
 def test_production_cookies_are_secure_httponly_samesite(monkeypatch, database_urls, make_app):
     monkeypatch.setenv("SECRET_KEY", "x" * 32)
     monkeypatch.setenv("DATABASE_URL", database_urls.app)
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://jx.example")
     monkeypatch.setenv("RATELIMIT_STORAGE", "memory")
     prod = make_app(ProductionConfig, RATELIMIT_STORAGE="memory")
     response = prod.test_client().get("/auth/login", base_url="https://jx.example")

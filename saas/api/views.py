@@ -10,9 +10,10 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
-from flask import Blueprint, abort, current_app, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, request
 
 from saas.extensions import csrf, db
+from saas.links import external_url
 from saas.market import services
 from saas.market.search import MOQ_VALUES, SORTS, SearchParams, filterable, number_ranges, search
 from saas.marketplace.attributes import format_number
@@ -46,7 +47,7 @@ def _product_json(p: Product, *, detail: bool = False) -> dict[str, Any]:
         "moq": format_number(p.moq),
         "price_on_request": p.price_on_request,
         "price_tiers": p.price_tiers,
-        "url": url_for("market.product", product_id=p.id, _external=True),
+        "url": external_url("market.product", product_id=p.id),
     }
     if detail:
         data.update(

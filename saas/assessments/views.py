@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 from flask import (
     Blueprint,
@@ -29,6 +30,7 @@ from saas.assessments.answers import AnswerRejected, form_state, parse_answer, t
 from saas.assessments.labels import CONFIDENCE_LABELS, ERRORS, SCALE_LABELS, STATUS_LABELS
 from saas.auth.forms import ConfirmForm
 from saas.extensions import db
+from saas.links import safe_redirect_target
 from saas.models import Evidence, utcnow
 from saas.security import require_firm_member
 from saas.tenancy import get_in_tenant_or_404
@@ -207,7 +209,7 @@ def upload_evidence(assessment_id: uuid.UUID) -> Any:
         checked = evidence_store.check_upload(data, cfg["EVIDENCE_MAX_BYTES"], cfg["EVIDENCE_MAX_PIXELS"])
     except (services.AssessmentError, evidence_store.EvidenceRejected) as exc:
         flash(_message(exc.code), "error")
-        return redirect(back + f"#q-{request.form.get('question_id', '')}")
+        return redirect(back + "#q-" + quote(request.form.get("question_id", ""), safe=""))
     stored = evidence_store.store(g.tenant.id, checked)
     db.session.add(
         Evidence(
@@ -261,7 +263,8 @@ def delete_evidence(assessment_id: uuid.UUID, evidence_id: uuid.UUID) -> Any:
         db.session.commit()
         evidence_store.remove(ev.firm_id, ev.stored_name)
         flash(_("The evidence file is removed."), "info")
-    return redirect(request.form.get("back") or url_for("assessments.resume", assessment_id=assessment.id))
+    back = safe_redirect_target(request.form.get("back"))
+    return redirect(back or url_for("assessments.resume", assessment_id=assessment.id))
 
 
 @bp.route("/<uuid:assessment_id>/review", methods=["GET", "POST"])

@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from flask import abort, current_app, url_for
+from flask import abort, current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from saas.forms import parse_decimal
 from saas.limits import check_daily, hold_allowance, local_day_start
+from saas.links import external_url
 from saas.mail import send_mail
 from saas.models import Firm, Inquiry, InquiryMessage, Product, User, utcnow
 from saas.orgs.services import member_users
@@ -147,7 +148,7 @@ def reply(dbs: Session, inquiry: Inquiry, sender: User, text: str, *, from_suppl
 
 
 def _link(endpoint: str, inquiry: Inquiry) -> str:
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(endpoint, inquiry_id=inquiry.id)
+    return external_url(endpoint, inquiry_id=inquiry.id)
 
 
 def _notify_supplier(dbs: Session, inquiry: Inquiry, buyer: User, body: str, template: str) -> None:
