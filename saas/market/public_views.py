@@ -79,11 +79,12 @@ def moq_labels() -> dict[str, str]:
 
 def search_params(args: Any, page: int) -> Any:
     """Read a search from query arguments; anything unknown is ignored rather than refused (shared links age)."""
-    from saas.market.search import MOQ_VALUES, SORTS, SearchParams, filterable, number_ranges
+    from saas.market.search import MOQ_VALUES, SORTS, SearchParams, filterable, number_ranges, resolve_scope
 
     catalog = default_catalog()
     industry = args.get("industry") if args.get("industry") in {i.id for i in catalog.industries} else None
-    category = args.get("category") if args.get("category") and catalog.get(args.get("category")) else None
+    industry_of_category, category = resolve_scope(args.get("category")) or (None, None)
+    industry = industry_of_category or industry
     params = SearchParams(
         q=(args.get("q") or "").strip()[:100],
         industry=industry,
