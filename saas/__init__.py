@@ -20,6 +20,9 @@ def create_app(config_class: type[Config] | None = None, **overrides: object) ->
     if issubclass(config_class, ProductionConfig):
         app.config.update(config_class.from_environment())
     app.config.update(overrides)
+    from saas.querystring import RawQueryString
+
+    app.wsgi_app = RawQueryString(app.wsgi_app)  # type: ignore[method-assign]  # raw UTF-8 in ?q=真丝
     proxies = int(app.config.get("TRUST_PROXY") or 0)
     if proxies:
         # The client address and scheme from the last ``proxies`` forwarded entries (the ones our proxies wrote); the
