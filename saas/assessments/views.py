@@ -30,6 +30,7 @@ from saas.assessments.answers import AnswerRejected, form_state, parse_answer, t
 from saas.assessments.labels import CONFIDENCE_LABELS, ERRORS, SCALE_LABELS, STATUS_LABELS
 from saas.auth.forms import ConfirmForm
 from saas.extensions import db
+from saas.forms import PERCENT, parse_decimal, without_control_characters
 from saas.links import safe_redirect_target
 from saas.models import Evidence, utcnow
 from saas.security import require_firm_member
@@ -216,7 +217,7 @@ def upload_evidence(assessment_id: uuid.UUID) -> Any:
             firm_id=g.tenant.id,
             assessment_id=assessment.id,
             question_id=question.id,
-            original_name=(upload.filename or "file")[:200],
+            original_name=without_control_characters(upload.filename or "")[:200] or "file",
             stored_name=stored,
             content_type=checked.content_type,
             size=len(checked.data),
@@ -278,16 +279,26 @@ def review(assessment_id: uuid.UUID) -> Any:
         kpi_ids = {k.id for k in instrument.kpis}
         top = [k for k in (request.form.get(f"kpi{i}") for i in (1, 2, 3)) if k in kpi_ids]
         shares: dict[str, float] = {}
+        refused = []
         for cat in instrument.cost_categories:
             raw = (request.form.get(f"cost-{cat.id}") or "").strip()
             if raw:
-                try:
-                    shares[cat.id] = max(0.0, min(100.0, float(raw))) / 100
-                except ValueError:
+                share = parse_decimal(raw, PERCENT)  # NaN, Infinity or 1E+400 is no share of anything
+                if share is None:
+                    refused.append(cat.name.get(results_context.lang()))
                     continue
+                shares[cat.id] = float(share) / 100
         services.save_profile(db.session, g.tenant, assessment, list(dict.fromkeys(top)), shares)
         db.session.commit()
         flash(_("Your priorities are saved."), "success")
+        if refused:
+            flash(
+                _(
+                    "Not saved, as they are not numbers from 0 to 100: %(fields)s.",
+                    fields=("、" if results_context.lang() == "zh" else ", ").join(refused),
+                ),
+                "warning",
+            )
         return redirect(url_for("assessments.review", assessment_id=assessment.id))
     dims = scoring.questions_for(instrument, assessment.industry)
     answers = services.answers_of(db.session, g.tenant, assessment)

@@ -735,7 +735,7 @@ def _clean_key(name: str, code: str) -> str:
     match = re.fullmatch(r"tier(\d)", name)
     if match:
         n = int(match[1]) + 1
-        return f"tier{n}_price" if code == "price_needed" else f"tier{n}_qty"
+        return f"tier{n}_price" if code in ("price_needed", "tier_price_bounds") else f"tier{n}_qty"
     return CATEGORY_KEY if name == "category_slug" else name
 
 

@@ -35,10 +35,7 @@ from saas.orgs.services import member_users
 
 MAX_DEADLINE_DAYS = 90
 MAX_VALIDITY_DAYS = 365
-MAX_LEAD_TIME_DAYS = 365
-# Numeric(14, 3) and Numeric(14, 2): the largest values the columns hold.
-MAX_QUANTITY = Decimal("99999999999")
-MAX_PRICE = Decimal("999999999999")
+# Quantities, prices and lead times are bounded by saas.forms (QUANTITY, PRICE, WHOLE_DAYS: the columns' limits).
 
 
 class RfqRefused(Exception):
