@@ -132,6 +132,13 @@ class Config:
     # Bulk catalogue import: the upload size and the rows one file may hold.
     IMPORT_MAX_BYTES = _env_int("IMPORT_MAX_MB", 10) * 1024 * 1024
     IMPORT_MAX_ROWS = 20_000
+    # What one file may cost (docs/bulk-import.md, "Limits"): columns with a value, the declared unpacked size of an
+    # XLSX and the compression ratio of its members over 1 MB (both checked before parsing), and the time to read and
+    # check it (a file that takes longer is refused as too large or complex).
+    IMPORT_MAX_COLUMNS = _env_int("IMPORT_MAX_COLUMNS", 200)
+    IMPORT_MAX_UNPACKED_BYTES = _env_int("IMPORT_MAX_UNPACKED_MB", 32) * 1024 * 1024
+    IMPORT_MAX_RATIO = _env_int("IMPORT_MAX_RATIO", 100)
+    IMPORT_TIME_LIMIT_S = _env_int("IMPORT_TIME_LIMIT_S", 30)
     # Catalogue pages for visitors without a session are served from memory for this long (saas/pagecache.py).
     PUBLIC_PAGE_CACHE_SECONDS = _env_int("PUBLIC_PAGE_CACHE_SECONDS", 60)
     IMPORT_UPLOAD_DIR = _env("IMPORT_UPLOAD_DIR", str(INSTANCE_DIR / "imports"))  # checked files awaiting import

@@ -55,7 +55,14 @@ PRODUCT_STATES = {
 IMPORT_ERRORS = {
     "empty": _l("The file is empty."),
     "too_large": _l("The file is larger than %(mb)s MB."),
-    "unpacked_too_large": _l("The workbook is too large once unpacked."),
+    "unpacked_too_large": _l(
+        "The workbook is too large once unpacked (at most %(mb)s MB, no part compressed more than %(ratio)s : 1). "
+        "Split it into several files."
+    ),
+    "too_many_columns": _l("The file has values in more than %(n)s columns. Keep the columns of the template."),
+    "too_slow": _l(
+        "The file is too large or complex to check within %(s)s seconds. Split it into several smaller files."
+    ),
     "bad_type": _l("Only Excel workbooks (.xlsx) and CSV files are accepted (checked by content, not by name)."),
     "old_xls": _l("This is an old Excel 97–2003 file (.xls). Save it as an Excel workbook (.xlsx) and try again."),
     "corrupt": _l("The workbook cannot be read; it may be damaged."),
