@@ -33,7 +33,8 @@ def _strip(value: Any) -> Any:
 # text at all (the statement fails), and the others are invisible in the interface, in exports and in emails.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-CONTROL_MESSAGE = _l("Remove the invisible control characters (such as NUL) from this field.")
+# Shown on a field whose control characters BaseForm removed (the field shows the cleaned text).
+CONTROL_MESSAGE = _l("Invisible control characters (such as NUL) were removed here: check the text and send again.")
 
 
 def has_control_characters(text: str | None, *, multiline: bool = False) -> bool:
@@ -215,12 +216,15 @@ def read_decimal(text: str | None, bounds: Bounds | None = None) -> Decimal | No
     if value.is_zero():
         value = abs(value)  # -0 and 0E+5 are 0
     if bounds is not None:
-        if value < bounds.low:
-            raise NumberRejected("below_min", bounds)
         if value > bounds.high:
             raise NumberRejected("above_max", bounds)
+        if value < bounds.low and value <= 0:
+            raise NumberRejected("below_min", bounds)
+        # a positive value below the bounds (1e-400 for a quantity) has too many decimals for the column: say so
         if value != value.quantize(Decimal(1).scaleb(-bounds.places)):
             raise NumberRejected("too_many_places", bounds)
+        if value < bounds.low:
+            raise NumberRejected("below_min", bounds)
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and exponent > 0 and abs(value) < Decimal("1e30"):
         value = value.quantize(Decimal(1))

@@ -55,7 +55,9 @@ def test_the_shared_parser():
     assert read_decimal("1E+2", QUANTITY) == 100 and "E" not in str(read_decimal("1E+2", QUANTITY))
     assert read_decimal(" ", QUANTITY) is None
     assert read_decimal("99,999,999,999.999", QUANTITY) == QUANTITY.high
-    for text, code in (("100000000000", "above_max"), ("0.0001", "below_min"), ("1.2345", "too_many_places")):
+    cases = [("100000000000", "above_max"), ("0", "below_min"), ("-1E+400", "below_min"), ("1.2345", "too_many_places")]
+    cases += [("0.0001", "too_many_places"), ("1e-400", "too_many_places")]  # positive, but finer than the column
+    for text, code in cases:
         with pytest.raises(NumberRejected) as refused:
             read_decimal(text, QUANTITY)
         assert refused.value.code == code
