@@ -101,12 +101,18 @@ def choices_from(mapping: dict[str, Any]) -> list[SelectChoice]:
     return [SelectChoice(code, label) for code, label in mapping.items()]
 
 
+MAX_PAGE = 100_000  # a page number beyond is read as this one (and redirected to the last page): OFFSET stays a bigint
+
+
 def page_number() -> int:
-    """Return the ``page`` query argument as a page number (1 for anything missing or malformed)."""
+    """Return the ``page`` query argument as a page number (1 for anything missing or malformed, at most MAX_PAGE)."""
     from flask import request
 
+    raw = request.args.get("page", "1")
+    if len(raw) > 12:  # int() of thousands of digits is slow, and no list has that many pages
+        return MAX_PAGE if raw.strip().isdigit() else 1
     try:
-        return max(1, int(request.args.get("page", "1")))
+        return min(MAX_PAGE, max(1, int(raw)))
     except ValueError:
         return 1
 

@@ -387,3 +387,17 @@ def test_control_characters_in_a_rejection_reason_and_a_note(
         == 302
     )
     assert _count(app, AssessorOverride, firm_a.id) == 1
+
+
+def test_page_numbers_beyond_any_list_go_to_the_last_page(client, firm_a, publish_product, make_client, create_user):
+    """page=99999999999999999999 overflowed PostgreSQL's bigint OFFSET (a 500); now it is read as the last page."""
+    from tests.test_bureau import staff_client
+
+    publish_product(firm_a)
+    huge = "99999999999999999999"
+    for url in (f"/market/silk/?page={huge}", f"/market/search?q=真丝&page={huge}", f"/market/silk/?page={'9' * 5000}"):
+        response = client.get(url)
+        assert response.status_code == 302 and "page=" not in response.headers["Location"], url
+    staff = staff_client(make_client, create_user)
+    for url in (f"/bureau/?page={huge}", f"/bureau/moderation?page={huge}", f"/bureau/assessments?page={huge}"):
+        assert staff.get(url).status_code in (200, 302), url
