@@ -180,3 +180,12 @@ def test_the_reader_reads_what_openpyxl_reads(app, firm_a, publish_product):
     for data in (mixed.getvalue(), template, export):
         assert _reader_rows(data) == _openpyxl_rows(data)
     assert "隐藏" not in _reader_rows(mixed.getvalue())
+
+
+def test_the_deadline_is_consulted_whatever_the_row_numbers():
+    """Rows numbered 3, 5, 7 … (never a multiple of 256) still reach the deadline every 256 rows read."""
+    body = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' for r in range(3, 3000, 2))
+    ticks = []
+    limits = xlsx.Limits(max_unpacked=10**9, max_ratio=10**6, max_columns=200, max_row=10**6)
+    [sheet] = xlsx.read_workbook(_book(body), limits, tick=lambda: ticks.append(1))
+    assert len(sheet.rows) == 1499 and len(ticks) == 1499 // xlsx.TICK_ROWS

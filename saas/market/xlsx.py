@@ -244,11 +244,14 @@ def _rows(
     tick: Callable[[], None],
 ) -> list[tuple[int, list[Any]]]:
     rows: list[tuple[int, list[Any]]] = []
-    number = 0
+    number = read = 0
     with archive.open(path) as source:
         for element in _parse(source):
             if element.tag != _ROW:
                 continue
+            read += 1
+            if read % TICK_ROWS == 0:
+                tick()
             number = int(element.get("r") or number + 1)
             if number > limits.max_row:
                 raise WorkbookRefused("too_many_rows")
@@ -267,8 +270,6 @@ def _rows(
             element.clear()
             if values:
                 rows.append((number, [values.get(i) for i in range(1, max(values) + 1)]))
-            if number % TICK_ROWS == 0:
-                tick()
     return rows
 
 
