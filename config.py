@@ -27,6 +27,32 @@ def _env_bool(name: str, default: bool = False) -> bool:
     return (_env(name, "1" if default else "0") or "0").lower() in {"1", "true", "yes", "on"}
 
 
+def env_proxies(name: str = "TRUST_PROXY") -> int:
+    """How many reverse proxies stand in front of the app (0 = none: forwarded headers are ignored).
+
+    ``TRUST_PROXY=2`` means a load balancer and a proxy each add one ``X-Forwarded-For`` entry; ``on``/``true``/``yes``
+    count as 1 (the switch this setting used to be), ``off``/``false``/``no`` as 0.
+    """
+    raw = (_env(name, "0") or "0").strip().lower()
+    if raw in {"on", "true", "yes"}:
+        return 1
+    if raw in {"off", "false", "no"}:
+        return 0
+    try:
+        count = int(raw)
+    except ValueError:
+        raise RuntimeError(f"{name} must be the number of proxies in front of the app, not {raw!r}") from None
+    if not 0 <= count <= 10:
+        raise RuntimeError(f"{name} must be between 0 and 10, not {count}")
+    return count
+
+
+def env_hosts(name: str = "TRUSTED_HOSTS") -> list[str] | None:
+    """A comma-separated host list (``jx.example,.jx.example``: a leading dot admits subdomains), or None."""
+    hosts = [h.strip() for h in (_env(name) or "").split(",") if h.strip()]
+    return hosts or None
+
+
 class Config:
     """Settings shared by every environment."""
 
@@ -83,7 +109,14 @@ class Config:
     MAIL_PASSWORD = _env("MAIL_PASSWORD")
     MAIL_USE_TLS = _env_bool("MAIL_USE_TLS")
     MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "noreply@jx-informatization.local")
+    # The base of every URL that leaves the site (emails, sitemap, API ``url`` fields): saas/links.py.
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    # Host names requests may name (Flask refuses others with 400); None admits any. Production defaults to the host
+    # of PUBLIC_BASE_URL.
+    TRUSTED_HOSTS = env_hosts()
+    # Reverse proxies in front of the app: ProxyFix then takes the client address and scheme from that many
+    # X-Forwarded-For / X-Forwarded-Proto entries (saas/__init__.py); rate limits key on that address.
+    TRUST_PROXY = env_proxies()
 
     REPORTS_DIR = _env("REPORTS_DIR", str(INSTANCE_DIR / "reports"))
     REPORTS_SYNC = _env_bool("REPORTS_SYNC")  # render PDFs in the request even when Redis is there
@@ -99,6 +132,13 @@ class Config:
     # Bulk catalogue import: the upload size and the rows one file may hold.
     IMPORT_MAX_BYTES = _env_int("IMPORT_MAX_MB", 10) * 1024 * 1024
     IMPORT_MAX_ROWS = 20_000
+    # What one file may cost (docs/bulk-import.md, "Limits"): columns with a value, the declared unpacked size of an
+    # XLSX and the compression ratio of its members over 1 MB (both checked before parsing), and the time to read and
+    # check it (a file that takes longer is refused as too large or complex).
+    IMPORT_MAX_COLUMNS = _env_int("IMPORT_MAX_COLUMNS", 200)
+    IMPORT_MAX_UNPACKED_BYTES = _env_int("IMPORT_MAX_UNPACKED_MB", 32) * 1024 * 1024
+    IMPORT_MAX_RATIO = _env_int("IMPORT_MAX_RATIO", 100)
+    IMPORT_TIME_LIMIT_S = _env_int("IMPORT_TIME_LIMIT_S", 30)
     # Catalogue pages for visitors without a session are served from memory for this long (saas/pagecache.py).
     PUBLIC_PAGE_CACHE_SECONDS = _env_int("PUBLIC_PAGE_CACHE_SECONDS", 60)
     IMPORT_UPLOAD_DIR = _env("IMPORT_UPLOAD_DIR", str(INSTANCE_DIR / "imports"))  # checked files awaiting import
@@ -156,15 +196,31 @@ class ProductionConfig(Config):
     SESSION_COOKIE_NAME = "__Host-session"
     SESSION_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
-    REQUIRED = ("SECRET_KEY", "DATABASE_URL")
+    REQUIRED = ("SECRET_KEY", "DATABASE_URL", "PUBLIC_BASE_URL")
 
     @classmethod
-    def from_environment(cls) -> dict[str, str]:
-        """Return the secrets read now from the environment; refuse to start when one is missing."""
+    def from_environment(cls) -> dict[str, object]:
+        """Return the settings read now from the environment; refuse to start when one is missing or unusable.
+
+        ``PUBLIC_BASE_URL`` must be an absolute http(s) URL: every emailed link is built from it. ``TRUSTED_HOSTS``
+        defaults to its host, so a request naming any other host is refused with 400.
+        """
+        from urllib.parse import urlsplit
+
         missing = [name for name in cls.REQUIRED if not _env(name)]
         if missing:
             raise RuntimeError(f"ProductionConfig refuses to start: missing {', '.join(missing)}")
-        return {"SECRET_KEY": _env("SECRET_KEY") or "", "SQLALCHEMY_DATABASE_URI": _env("DATABASE_URL") or ""}
+        base = _env("PUBLIC_BASE_URL") or ""
+        parts = urlsplit(base)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise RuntimeError(f"ProductionConfig refuses to start: PUBLIC_BASE_URL is not an http(s) URL: {base!r}")
+        return {
+            "SECRET_KEY": _env("SECRET_KEY") or "",
+            "SQLALCHEMY_DATABASE_URI": _env("DATABASE_URL") or "",
+            "PUBLIC_BASE_URL": base,
+            "TRUSTED_HOSTS": env_hosts() or [parts.hostname],
+            "TRUST_PROXY": env_proxies(),
+        }
 
 
 CONFIGS = {

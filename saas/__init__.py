@@ -20,8 +20,19 @@ def create_app(config_class: type[Config] | None = None, **overrides: object) ->
     if issubclass(config_class, ProductionConfig):
         app.config.update(config_class.from_environment())
     app.config.update(overrides)
-    if app.config.get("TRUST_PROXY"):
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
+    from saas.querystring import RawQueryString
+
+    app.wsgi_app = RawQueryString(app.wsgi_app)  # type: ignore[method-assign]  # raw UTF-8 in ?q=真丝
+    proxies = int(app.config.get("TRUST_PROXY") or 0)
+    if proxies:
+        # The client address and scheme from the last ``proxies`` forwarded entries (the ones our proxies wrote); the
+        # host stays the Host header, checked against TRUSTED_HOSTS, and links never use it (saas/links.py).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+    from saas.forms import refuse_control_characters_in_query
+    from saas.links import refuse_untrusted_host
+
+    app.before_request(refuse_untrusted_host)  # first: before CSRF, rate limits and the session lookup
+    app.before_request(refuse_control_characters_in_query)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     register_extensions(app)

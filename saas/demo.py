@@ -163,7 +163,9 @@ def seed(firms: int = 200, seed_value: int = 2026) -> bool:
     seed_inquiries(dbs, rng)
     from flask import current_app
 
-    with current_app.test_request_context(base_url=current_app.config["PUBLIC_BASE_URL"]):  # links in the emails
+    from saas.links import public_request_context
+
+    with public_request_context(current_app):  # links in the emails
         seed_rfqs(dbs, rng)
     set_tenant(dbs, None)
     dbs.commit()

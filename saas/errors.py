@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Flask, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -27,8 +27,13 @@ def register_error_handlers(app: Flask) -> None:
         if code not in HANDLED:
             return exc
         if request.path.startswith("/api/"):
-            return {"error": exc.name, "status": code}, code
-        response = render_template(f"errors/{code}.html"), code
+            response = make_response({"error": exc.name, "status": code}, code)
+        else:
+            response = make_response(render_template(f"errors/{code}.html"), code)
+        # keep what the exception says besides its body: Allow on 405 (RFC 9110 §15.5.6), Retry-After on 429 …
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
         return response
 
     @app.errorhandler(Exception)

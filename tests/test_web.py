@@ -114,6 +114,7 @@ def test_production_refuses_to_start_without_secrets(monkeypatch):
 def test_production_cookies_are_secure_httponly_samesite(monkeypatch, database_urls, make_app):
     monkeypatch.setenv("SECRET_KEY", "x" * 32)
     monkeypatch.setenv("DATABASE_URL", database_urls.app)
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://jx.example")
     monkeypatch.setenv("RATELIMIT_STORAGE", "memory")
     prod = make_app(ProductionConfig, RATELIMIT_STORAGE="memory")
     response = prod.test_client().get("/auth/login", base_url="https://jx.example")
@@ -169,3 +170,46 @@ def test_form_fields_carry_no_none_attributes(client):
         assert '="None"' not in html, url
     bad = client.post("/auth/register", {"firm_name": "x"}).get_data(as_text=True)
     assert 'aria-invalid="true"' in bad and '="None"' not in bad
+
+
+def _example_url(app, rule) -> str | None:
+    """A URL that the rule matches, with made-up values for its arguments."""
+    import uuid
+
+    from werkzeug.routing import AnyConverter, IntegerConverter, UUIDConverter
+
+    values = {}
+    for name in rule.arguments:
+        converter = rule._converters.get(name)
+        if isinstance(converter, UUIDConverter):
+            values[name] = uuid.UUID(int=0)
+        elif isinstance(converter, IntegerConverter):
+            values[name] = 1
+        elif isinstance(converter, AnyConverter):
+            values[name] = sorted(converter.items)[0] if hasattr(converter, "items") else None
+        else:
+            values[name] = "x"
+    if any(v is None for v in values.values()):
+        return None
+    with app.test_request_context():
+        return app.url_map.bind("localhost").build(rule.endpoint, values, method=sorted(rule.methods)[0])
+
+
+def test_every_405_names_the_allowed_methods(app, client):
+    """RFC 9110: a 405 answer carries Allow; the localised error page must keep the exception's header."""
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        url = _example_url(app, rule)
+        if url is None:
+            continue
+        allowed = set(app.url_map.bind("localhost").allowed_methods(url))
+        method = next(m for m in ("PUT", "DELETE", "PATCH") if m not in allowed)
+        response = client.raw.open(url, method=method)
+        assert response.status_code == 405, (url, method, response.status_code)
+        assert response.headers.get("Allow"), url
+        assert set(response.headers["Allow"].replace(" ", "").split(",")) == allowed, url
+        assert response.is_json == url.startswith("/api/"), url
+        checked += 1
+    assert checked > 50

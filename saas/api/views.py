@@ -6,16 +6,19 @@ facts are exposed. Errors are JSON, never HTML or a traceback (see saas/errors.p
 
 from __future__ import annotations
 
+import copy
+import functools
 import uuid
 from dataclasses import replace
 from typing import Any
 
-from flask import Blueprint, abort, current_app, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, request
 
 from saas.extensions import csrf, db
+from saas.links import external_url
 from saas.market import services
 from saas.market.misses import note_if_empty
-from saas.market.search import MOQ_VALUES, SORTS, SearchParams, filterable, number_ranges, search
+from saas.market.search import MOQ_VALUES, SORTS, SearchParams, filterable, number_ranges, resolve_scope, search
 from saas.marketplace.attributes import format_number
 from saas.marketplace.catalog import default_catalog
 from saas.models import Product
@@ -47,7 +50,7 @@ def _product_json(p: Product, *, detail: bool = False) -> dict[str, Any]:
         "moq": format_number(p.moq),
         "price_on_request": p.price_on_request,
         "price_tiers": p.price_tiers,
-        "url": url_for("market.product", product_id=p.id, _external=True),
+        "url": external_url("market.product", product_id=p.id),
     }
     if detail:
         data.update(
@@ -59,6 +62,19 @@ def _product_json(p: Product, *, detail: bool = False) -> dict[str, Any]:
             published_at=p.published_at.isoformat() if p.published_at else None,
         )
     return data
+
+
+TRUE, FALSE = ("1", "true"), ("0", "false")
+
+
+def _bool_arg(name: str) -> bool | None:
+    """``true``/``1`` or ``false``/``0`` (or absent: false); None for anything else (``null``, ``yes`` …)."""
+    raw = request.args.get(name, "")
+    if raw in TRUE:
+        return True
+    if raw in FALSE or raw == "":
+        return False
+    return None
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
@@ -74,10 +90,13 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
 
 @bp.get("/v1/products")
 def products() -> Any:
-    catalog = default_catalog()
-    category = request.args.get("category") or None
-    if category is not None and catalog.get(category) is None:
+    industry = request.args.get("industry") or None
+    if industry is not None and industry not in {i.id for i in default_catalog().industries}:
+        return jsonify(error="unknown industry", status=400), 400
+    scope = resolve_scope(request.args.get("category"))  # every value of the category facet, industries included
+    if scope is None:
         return jsonify(error="unknown category", status=400), 400
+    industry, category = scope[0] or industry, scope[1]
     county = request.args.get("county") or None
     if county is not None and county not in COUNTIES:
         return jsonify(error="unknown county", status=400), 400
@@ -88,11 +107,15 @@ def products() -> Any:
     moq = request.args.getlist("moq")
     if any(v not in MOQ_VALUES for v in moq):
         return jsonify(error="unknown moq range", status=400), 400
+    verified = _bool_arg("verified")
+    if verified is None:
+        return jsonify(error="verified must be true or false", status=400), 400
     params = SearchParams(
         q=(request.args.get("q") or "")[:100],
+        industry=industry,
         category=category,
         county=county,
-        verified=request.args.get("verified") == "1",
+        verified=verified,
         sort=sort,
         page=_int_arg("page", 1, 1, 10_000),
         moq=tuple(moq),
@@ -152,7 +175,50 @@ def product(product_id: uuid.UUID) -> Any:
 
 @bp.get("/openapi.json")
 def openapi() -> Any:
-    return jsonify(OPENAPI)
+    return jsonify(openapi_document())
+
+
+@functools.cache
+def openapi_document() -> dict[str, Any]:
+    """``OPENAPI`` with one ``a.<attribute>`` parameter per filterable attribute of the catalogue, values enumerated.
+
+    OpenAPI has no parameter names with a pattern, so each attribute filter the API accepts is listed by name: the
+    union over every category that offers it (the API still refuses one that the chosen category does not offer).
+    """
+    document = copy.deepcopy(OPENAPI)
+    parameters = document["paths"]["/api/v1/products"]["get"]["parameters"]
+    at = next(i for i, p in enumerate(parameters) if p["name"] == "lang")
+    parameters[at:at] = _attribute_parameters()
+    industry = next(p for p in parameters if p["name"] == "industry")
+    industry["schema"]["enum"] = [i.id for i in default_catalog().industries]
+    return document
+
+
+def _attribute_parameters() -> list[dict[str, Any]]:
+    catalog = default_catalog()
+    found: dict[str, tuple[Any, list[str]]] = {}
+    for category in catalog:
+        for attr in filterable(SearchParams(category=category.slug)):
+            values = [r[0] for r in number_ranges(attr)] if attr.type == "number" else [o.id for o in attr.options]
+            _first, known = found.setdefault(attr.id, (attr, []))
+            known.extend(v for v in values if v not in known)
+    parameters = []
+    for attr_id, (attr, values) in sorted(found.items()):
+        kind = "a range of the template's buckets" if attr.type == "number" else "an option id"
+        parameters.append(
+            {
+                "name": f"a.{attr_id}",
+                "in": "query",
+                "required": False,
+                "description": f"{attr.label.en} ({attr.label.zh}): {kind}, repeatable (OR within one attribute, AND "
+                "across attributes). Only with a category that offers this attribute as a facet; the values a "
+                "category offers are those listed in attribute_facets.",
+                "schema": {"type": "array", "items": {"type": "string", "enum": values}},
+                "style": "form",
+                "explode": True,
+            }
+        )
+    return parameters
 
 
 _PRODUCT = {
@@ -208,9 +274,26 @@ OPENAPI: dict[str, Any] = {
                 "summary": "Search published products",
                 "parameters": [
                     {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 100}},
-                    {"name": "category", "in": "query", "schema": {"type": "string"}},
+                    {
+                        "name": "category",
+                        "in": "query",
+                        "description": "A category slug (silk/silk-fabric) or an industry id (silk): any value of the "
+                        "category facet",
+                        "schema": {"type": "string", "maxLength": 160},
+                    },
+                    {
+                        "name": "industry",
+                        "in": "query",
+                        "description": "An industry id; a category, when given, takes precedence",
+                        "schema": {"type": "string"},  # the catalogue's industry ids: openapi_document()
+                    },
                     {"name": "county", "in": "query", "schema": {"type": "string", "enum": list(COUNTIES)}},
-                    {"name": "verified", "in": "query", "schema": {"type": "string", "enum": ["1"]}},
+                    {
+                        "name": "verified",
+                        "in": "query",
+                        "description": "Only suppliers verified by the bureau (1 and 0 are accepted too)",
+                        "schema": {"type": "boolean"},
+                    },
                     {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(SORTS)}},
                     {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10000}},
                     {
@@ -224,14 +307,6 @@ OPENAPI: dict[str, Any] = {
                         "description": "MOQ range(s), repeatable (OR), in each product's own sale unit",
                         "schema": {"type": "array", "items": {"type": "string", "enum": list(MOQ_VALUES)}},
                         "explode": True,
-                    },
-                    {
-                        "name": "a.{attribute}",
-                        "in": "query",
-                        "description": "A filterable attribute of the chosen category, e.g. a.momme=19-22 or "
-                        "a.fibre_composition=mulberry-silk; repeatable (OR within, AND across). The values are those "
-                        "listed in attribute_facets.",
-                        "schema": {"type": "string"},
                     },
                     {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["zh", "en"]}},
                 ],

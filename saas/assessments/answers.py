@@ -7,13 +7,14 @@ kept as drafts; anything the engine could never accept (unknown option, bad numb
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
 import scoring
+from saas.forms import Bounds, NumberRejected, read_decimal
 
 ROW_STATES = {
     "adoption": ("0", "1", "2", "3", "4", "5"),
@@ -38,27 +39,30 @@ class ParsedAnswer:
     confidence: int | None
 
 
+# A KPI without a range of its own (revenue, output, hours …) still has one: finite, and small enough that the engine's
+# arithmetic on it stays exact in a float.
+KPI_LIMIT = Decimal("1e12")
+
+
 def _number(raw: str | None, question: scoring.Question) -> float | None:
-    if raw is None or raw.strip() == "":
-        return None
-    try:
-        number = float(raw.strip().replace(",", "").replace("，", ""))
-    except ValueError as exc:
-        raise AnswerRejected("bad_number") from exc
-    if not math.isfinite(number):
-        raise AnswerRejected("bad_number")
+    """The number typed for a KPI (``saas.forms.read_decimal``: NaN, Infinity, ``1E+400`` … are refused)."""
     if question.value_range is not None:
-        low, high = question.value_range
-        if not low <= number <= high:
-            raise AnswerRejected("out_of_range")
-    return number
+        low, high = (Decimal(str(v)) for v in question.value_range)
+    else:
+        low, high = -KPI_LIMIT, KPI_LIMIT
+    try:
+        number = read_decimal(raw, Bounds(low, high, 6))
+    except NumberRejected as exc:
+        codes = {"below_min": "out_of_range", "above_max": "out_of_range", "too_many_places": "too_precise"}
+        raise AnswerRejected(codes.get(exc.code, "bad_number")) from None
+    return None if number is None else float(number)
 
 
 def parse_answer(question: scoring.Question, form: MultiDict[str, str]) -> ParsedAnswer:
     """Read one question's fields from ``form``.
 
     :raises AnswerRejected: ``unknown_option``, ``exclusive_mixed``, ``bad_number``, ``out_of_range``,
-        ``bad_confidence``.
+        ``too_precise``, ``bad_confidence``.
     """
     key = f"q-{question.id}"
     na = form.get(f"na-{question.id}") == "1"

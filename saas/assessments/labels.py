@@ -39,6 +39,7 @@ ERRORS = {
     "exclusive_mixed": _l("“None of these” cannot be combined with other choices."),
     "bad_number": _l("Enter a number."),
     "out_of_range": _l("The number is outside the allowed range."),
+    "too_precise": _l("Use at most 6 decimal places."),
     "bad_confidence": _l("Choose a confidence from 1 to 5."),
     "na_not_allowed": _l("This question cannot be marked as not applicable."),
     "not_draft": _l("This assessment is submitted and can no longer be changed."),

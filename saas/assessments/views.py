@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 from flask import (
     Blueprint,
@@ -29,6 +30,8 @@ from saas.assessments.answers import AnswerRejected, form_state, parse_answer, t
 from saas.assessments.labels import CONFIDENCE_LABELS, ERRORS, SCALE_LABELS, STATUS_LABELS
 from saas.auth.forms import ConfirmForm
 from saas.extensions import db
+from saas.forms import PERCENT, parse_decimal, without_control_characters
+from saas.links import safe_redirect_target
 from saas.models import Evidence, utcnow
 from saas.security import require_firm_member
 from saas.tenancy import get_in_tenant_or_404
@@ -220,14 +223,14 @@ def upload_evidence(assessment_id: uuid.UUID) -> Any:
         checked = evidence_store.check_upload(data, cfg["EVIDENCE_MAX_BYTES"], cfg["EVIDENCE_MAX_PIXELS"])
     except (services.AssessmentError, evidence_store.EvidenceRejected) as exc:
         flash(_message(exc.code), "error")
-        return redirect(back + f"#q-{request.form.get('question_id', '')}")
+        return redirect(back + "#q-" + quote(request.form.get("question_id", ""), safe=""))
     stored = evidence_store.store(g.tenant.id, checked)
     db.session.add(
         Evidence(
             firm_id=g.tenant.id,
             assessment_id=assessment.id,
             question_id=question.id,
-            original_name=(upload.filename or "file")[:200],
+            original_name=without_control_characters(upload.filename or "")[:200] or "file",
             stored_name=stored,
             content_type=checked.content_type,
             size=len(checked.data),
@@ -274,7 +277,8 @@ def delete_evidence(assessment_id: uuid.UUID, evidence_id: uuid.UUID) -> Any:
         db.session.commit()
         evidence_store.remove(ev.firm_id, ev.stored_name)
         flash(_("The evidence file is removed."), "info")
-    return redirect(request.form.get("back") or url_for("assessments.resume", assessment_id=assessment.id))
+    back = safe_redirect_target(request.form.get("back"))
+    return redirect(back or url_for("assessments.resume", assessment_id=assessment.id))
 
 
 @bp.route("/<uuid:assessment_id>/review", methods=["GET", "POST"])
@@ -288,16 +292,26 @@ def review(assessment_id: uuid.UUID) -> Any:
         kpi_ids = {k.id for k in instrument.kpis}
         top = [k for k in (request.form.get(f"kpi{i}") for i in (1, 2, 3)) if k in kpi_ids]
         shares: dict[str, float] = {}
+        refused = []
         for cat in instrument.cost_categories:
             raw = (request.form.get(f"cost-{cat.id}") or "").strip()
             if raw:
-                try:
-                    shares[cat.id] = max(0.0, min(100.0, float(raw))) / 100
-                except ValueError:
+                share = parse_decimal(raw, PERCENT)  # NaN, Infinity or 1E+400 is no share of anything
+                if share is None:
+                    refused.append(cat.name.get(results_context.lang()))
                     continue
+                shares[cat.id] = float(share) / 100
         services.save_profile(db.session, g.tenant, assessment, list(dict.fromkeys(top)), shares)
         db.session.commit()
         flash(_("Your priorities are saved."), "success")
+        if refused:
+            flash(
+                _(
+                    "Not saved, as they are not numbers from 0 to 100: %(fields)s.",
+                    fields=("、" if results_context.lang() == "zh" else ", ").join(refused),
+                ),
+                "warning",
+            )
         return redirect(url_for("assessments.review", assessment_id=assessment.id))
     dims = scoring.questions_for(instrument, assessment.industry)
     answers = services.answers_of(db.session, g.tenant, assessment)

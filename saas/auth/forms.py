@@ -5,21 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DecimalField, EmailField, IntegerField, PasswordField, SelectField, StringField
+from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import (
     DataRequired,
     Email,
     EqualTo,
     InputRequired,
     Length,
-    NumberRange,
     Optional,
     Regexp,
     ValidationError,
 )
 
 from saas.extensions import db
-from saas.forms import BaseForm, choices_from
+from saas.forms import EMPLOYEES, REVENUE_WAN, BaseForm, NumberField, choices_from
 from saas.reference import COUNTIES, INDUSTRIES, uscc_problem
 from saas.security import password_problem
 
@@ -80,13 +79,11 @@ class FirmRegistrationForm(_UniqueEmailMixin, _NewPasswordMixin, BaseForm):
     industry = SelectField(_l("Industry"), choices=choices_from(INDUSTRIES), validators=[InputRequired()])
     county = SelectField(_l("County / district"), choices=choices_from(COUNTIES), validators=[InputRequired()])
     park = StringField(_l("Industrial park (optional)"), validators=[Optional(), Length(max=100)])
-    employees = IntegerField(
-        _l("Employees"), validators=[InputRequired(), NumberRange(min=1, max=1_000_000)], render_kw={"min": 1}
-    )
-    revenue_wan = DecimalField(
+    employees = NumberField(_l("Employees"), validators=[InputRequired()], bounds=EMPLOYEES, render_kw={"min": 1})
+    revenue_wan = NumberField(
         _l("Annual revenue (10,000 yuan)"),
-        places=2,
-        validators=[InputRequired(), NumberRange(min=0, max=100_000_000)],
+        bounds=REVENUE_WAN,
+        validators=[InputRequired()],
         description=_l("Used with the number of employees to derive the size class (micro, small, medium, large)."),
         render_kw={"min": 0, "step": "0.01"},
     )

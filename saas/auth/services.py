@@ -7,12 +7,13 @@ import secrets
 from datetime import timedelta
 from decimal import Decimal
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from saas.audit import record_event
 from saas.auth.sessions import revoke_sessions
+from saas.links import external_url
 from saas.mail import send_mail
 from saas.models import AuthToken, Firm, Membership, User, UserSession, utcnow
 from saas.reference import size_class
@@ -137,7 +138,7 @@ def consume_token(dbs: Session, raw: str, purpose: str) -> User | None:
 def send_verification(dbs: Session, user: User) -> None:
     """Email ``user`` a link that confirms their address."""
     raw = issue_token(dbs, user, "verify_email", current_app.config["TOKEN_TTL_VERIFY"])
-    link = url_for("auth.verify_email", token=raw, _external=True)
+    link = external_url("auth.verify_email", token=raw)
     send_mail(dbs, user.email, "verify_email", user=user, link=link)
 
 
@@ -156,7 +157,7 @@ def request_password_reset(dbs: Session, email: str) -> None:
     if user is None or not user.is_active:
         return
     raw = issue_token(dbs, user, "reset_password", current_app.config["TOKEN_TTL_RESET"])
-    link = url_for("auth.reset_password", token=raw, _external=True)
+    link = external_url("auth.reset_password", token=raw)
     send_mail(dbs, user.email, "reset_password", user=user, link=link)
 
 

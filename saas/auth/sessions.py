@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from saas.extensions import db
+from saas.forms import without_control_characters
 from saas.models import Firm, Membership, User, UserSession, utcnow
 from saas.tenancy import set_staff_scope, set_tenant
 
@@ -41,7 +42,7 @@ def login_user(user: User) -> UserSession:
         created_at=now,
         last_seen_at=now,
         ip=request.remote_addr,
-        user_agent=(request.user_agent.string or "")[:255],
+        user_agent=without_control_characters(request.user_agent.string or "")[:255],
     )
     db.session.add(row)
     user.last_login_at = now

@@ -6,7 +6,6 @@ import base64
 import time
 import uuid
 from typing import Any
-from urllib.parse import urlsplit
 
 import segno
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
@@ -26,6 +25,7 @@ from saas.auth.forms import (
 )
 from saas.auth.sessions import login_user, logout_user, switch_firm
 from saas.extensions import db, limiter
+from saas.links import referrer_path, safe_redirect_target
 from saas.models import User
 from saas.orgs import services as org_services
 from saas.ratelimit import account_key, login_limit_account, login_limit_ip, sensitive_limit
@@ -35,16 +35,6 @@ from saas.security import burn_password_check, new_totp_secret, totp_uri, verify
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 MFA_PENDING_SECONDS = 300
-
-
-def safe_next(target: str | None) -> str | None:
-    """Return ``target`` if it is a relative path on this site, else None (no open redirects)."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith(("//", "/\\")):
-        return None
-    return target
 
 
 def home_for(user: User) -> str:
@@ -60,7 +50,7 @@ def _finish_login(user: User, next_url: str | None) -> Any:
     login_user(user)
     record_event(db.session, user, "login.succeeded")
     db.session.commit()
-    return redirect(safe_next(next_url) or home_for(user))
+    return redirect(safe_redirect_target(next_url) or home_for(user))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -81,7 +71,11 @@ def login() -> Any:
             return render_template("auth/login.html", form=form), 200
         db.session.commit()  # keeps an upgraded hash
         if user.totp_enabled or user.mfa_required:
-            session["mfa_pending"] = {"uid": str(user.id), "at": int(time.time()), "next": safe_next(next_url)}
+            session["mfa_pending"] = {
+                "uid": str(user.id),
+                "at": int(time.time()),
+                "next": safe_redirect_target(next_url),
+            }
             if not user.totp_enabled:
                 return redirect(url_for("auth.two_factor_setup"))
             return redirect(url_for("auth.two_factor"))
@@ -232,7 +226,7 @@ def resend_verification() -> Any:
         services.send_verification(db.session, g.user)
         db.session.commit()
         flash(_("We sent a new confirmation link to %(email)s.", email=g.user.email), "info")
-    return redirect(request.referrer if safe_next(request.referrer) else home_for(g.user))
+    return redirect(referrer_path() or home_for(g.user))
 
 
 @bp.route("/forgot", methods=["GET", "POST"])

@@ -22,7 +22,7 @@ from saas.auth.forms import ConfirmForm
 from saas.bureau import services as bureau_services
 from saas.bureau.views import bp
 from saas.extensions import db
-from saas.forms import page_number, past_last_page
+from saas.forms import has_control_characters, page_number, past_last_page
 from saas.models import Evidence
 from saas.tenancy import get_in_tenant_or_404, set_tenant
 
@@ -98,6 +98,9 @@ def override_answer(firm_id: uuid.UUID, assessment_id: uuid.UUID) -> Any:
     status = request.form.get("status", "")
     if status not in OVERRIDE_LABELS:
         abort(400)
+    if has_control_characters(request.form.get("note"), multiline=True):
+        flash(_("Remove the invisible control characters (such as NUL) from the note."), "error")
+        return redirect(back)
     try:
         question = services.question_of(instrument, assessment, request.form.get("question_id", ""))
         parsed = parse_answer(question, request.form) if status == "overridden" else None

@@ -12,6 +12,7 @@ from saas.auth.forms import ConfirmForm
 from saas.bureau import services as bureau_services
 from saas.bureau.views import bp
 from saas.extensions import db
+from saas.forms import has_control_characters
 from saas.market import services
 from saas.marketplace.catalog import default_catalog
 from saas.tenancy import set_tenant
@@ -60,6 +61,9 @@ def moderate(firm_id: uuid.UUID, product_id: uuid.UUID) -> Any:
         abort(400)
     if decision == "reject" and not reason:
         flash(_("Give the supplier a reason for the rejection."), "error")
+        return redirect(url_for("bureau.moderation"))
+    if has_control_characters(reason, multiline=True):
+        flash(_("Remove the invisible control characters (such as NUL) from the reason."), "error")
         return redirect(url_for("bureau.moderation"))
     try:
         services.moderate(db.session, g.user, firm, product, approve=decision == "approve", reason=reason or None)

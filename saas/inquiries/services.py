@@ -17,14 +17,14 @@ import statistics
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 
-from flask import abort, current_app, url_for
+from flask import abort, current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from saas.forms import parse_decimal
+from saas.forms import QUANTITY, has_control_characters, parse_decimal
 from saas.limits import check_daily, hold_allowance, local_day_start
+from saas.links import external_url
 from saas.mail import send_mail
 from saas.models import Firm, Inquiry, InquiryMessage, Product, User, utcnow
 from saas.orgs.services import member_users
@@ -37,7 +37,8 @@ MIN_SAMPLE = 5
 
 
 class InquiryRefused(Exception):
-    """The inquiry cannot be sent; ``code`` says why (own_product, staff, empty, too_long, bad_quantity)."""
+    """The inquiry cannot be sent; ``code`` says why (own_product, staff, empty, control_chars, too_long,
+    bad_quantity)."""
 
     def __init__(self, code: str) -> None:
         super().__init__(code)
@@ -49,6 +50,8 @@ def clean_body(text: str) -> str:
     body = (text or "").replace("\r\n", "\n").strip()
     if not body:
         raise InquiryRefused("empty")
+    if has_control_characters(body, multiline=True):
+        raise InquiryRefused("control_chars")
     if len(body) > MAX_BODY:
         raise InquiryRefused("too_long")
     return body
@@ -75,8 +78,8 @@ def start(dbs: Session, buyer: User, product: Product, text: str, quantity: str 
     if buyer.id in {member.id for member in member_users(dbs, product.firm_id)}:
         raise InquiryRefused("own_product")
     body = clean_body(text)
-    qty = parse_decimal(quantity) if quantity.strip() else None
-    if quantity.strip() and (qty is None or qty <= 0 or qty >= Decimal("1e11")):
+    qty = parse_decimal(quantity, QUANTITY) if quantity.strip() else None  # Numeric(14, 3): nothing rounds to 0
+    if quantity.strip() and qty is None:
         raise InquiryRefused("bad_quantity")
     hold_allowance(dbs, "inquiries", buyer.id)
     check_daily(sent_today(dbs, buyer), current_app.config["INQUIRY_DAILY_LIMIT"])
@@ -147,7 +150,7 @@ def reply(dbs: Session, inquiry: Inquiry, sender: User, text: str, *, from_suppl
 
 
 def _link(endpoint: str, inquiry: Inquiry) -> str:
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(endpoint, inquiry_id=inquiry.id)
+    return external_url(endpoint, inquiry_id=inquiry.id)
 
 
 def _notify_supplier(dbs: Session, inquiry: Inquiry, buyer: User, body: str, template: str) -> None:

@@ -26,7 +26,11 @@ def refusal_message(code: str) -> str:
         "too_long": _("The message is too long (at most %(n)d characters).", n=services.MAX_BODY),
         "own_product": _("This is your own firm's product."),
         "staff": _("Bureau staff accounts cannot send inquiries."),
-        "bad_quantity": _("Enter the quantity as a positive number, or leave it empty."),
+        "bad_quantity": _(
+            "Enter the quantity as a number from 0.001 to 99,999,999,999.999 (at most 3 decimal places), or leave "
+            "it empty."
+        ),
+        "control_chars": _("Remove the invisible control characters (such as NUL) from this field."),
     }
     return messages.get(code, _("The message could not be sent."))
 

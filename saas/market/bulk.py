@@ -24,15 +24,15 @@ import io
 import re
 import unicodedata
 import uuid
-import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
+from time import monotonic
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -42,7 +42,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from saas.audit import record_event
-from saas.market import services
+from saas.market import services, xlsx
 from saas.market.labels import ATTRIBUTE_FALLBACK, IMPORT_ERRORS, PRODUCT_ERRORS
 from saas.marketplace.attributes import format_number
 from saas.marketplace.catalog import Attribute, Category, Label, default_catalog, lookup_key
@@ -51,7 +51,10 @@ from saas.models import Firm, Product, User
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024  # when there is no app config (config.IMPORT_MAX_BYTES)
 DEFAULT_MAX_ROWS = 20_000  # config.IMPORT_MAX_ROWS
-UNPACKED_FACTOR = 25  # an XLSX may unpack to at most this many times IMPORT_MAX_BYTES
+DEFAULT_MAX_COLUMNS = 200  # config.IMPORT_MAX_COLUMNS; the widest template has under 50
+DEFAULT_MAX_UNPACKED = 32 * 1024 * 1024  # config.IMPORT_MAX_UNPACKED_BYTES: an XLSX's members, declared sizes
+DEFAULT_MAX_RATIO = 100  # config.IMPORT_MAX_RATIO: declared : compressed size of a member over 1 MB
+DEFAULT_TIME_LIMIT_S = 30.0  # config.IMPORT_TIME_LIMIT_S: reading and checking one file
 FLUSH_BATCH = 500  # products written per flush
 HEADER_SCAN_ROWS = 10  # headings are looked for in the first rows of a sheet
 CATEGORY_KEY = "category_slug"
@@ -328,6 +331,47 @@ class FileRejected(Exception):
         self.params = params
 
 
+@dataclass(frozen=True)
+class ImportLimits:
+    """What one file may cost: bytes, rows, columns, unpacked size and compression of a workbook, and time."""
+
+    max_bytes: int = DEFAULT_MAX_BYTES
+    max_rows: int = DEFAULT_MAX_ROWS
+    max_columns: int = DEFAULT_MAX_COLUMNS
+    max_unpacked: int = DEFAULT_MAX_UNPACKED
+    max_ratio: int = DEFAULT_MAX_RATIO
+    time_limit_s: float = DEFAULT_TIME_LIMIT_S
+
+    @classmethod
+    def from_config(cls) -> ImportLimits:
+        """The limits of the current app (``IMPORT_*`` settings), or the defaults outside an app."""
+        from flask import current_app, has_app_context
+
+        if not has_app_context():
+            return cls()
+        config = current_app.config
+        return cls(
+            max_bytes=config.get("IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES),
+            max_rows=config.get("IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS),
+            max_columns=config.get("IMPORT_MAX_COLUMNS", DEFAULT_MAX_COLUMNS),
+            max_unpacked=config.get("IMPORT_MAX_UNPACKED_BYTES", DEFAULT_MAX_UNPACKED),
+            max_ratio=config.get("IMPORT_MAX_RATIO", DEFAULT_MAX_RATIO),
+            time_limit_s=float(config.get("IMPORT_TIME_LIMIT_S", DEFAULT_TIME_LIMIT_S)),
+        )
+
+
+class Deadline:
+    """The time one import may take to read and check its file; ``check()`` raises FileRejected("too_slow") after."""
+
+    def __init__(self, seconds: float, clock: Any = None) -> None:
+        self.seconds, self.clock = seconds, clock or monotonic
+        self.at = self.clock() + seconds
+
+    def check(self) -> None:
+        if self.clock() >= self.at:
+            raise FileRejected("too_slow", s=format_number(Decimal(str(self.seconds))))
+
+
 def message_for(code: str, params: dict[str, Any] | None = None, attr: Attribute | None = None) -> str:
     """The localised message of an error code, with the attribute's allowed values or range when they help."""
     template = IMPORT_ERRORS.get(code) or PRODUCT_ERRORS.get(code) or ATTRIBUTE_FALLBACK
@@ -387,18 +431,18 @@ _MAGIC = (
 )
 
 
-def read_file(data: bytes, *, max_bytes: int, max_rows: int) -> list[RawSheet]:
+def read_file(data: bytes, limits: ImportLimits, deadline: Deadline) -> list[RawSheet]:
     """Decide the file type by content and return its sheets; raise FileRejected with a reason code."""
     if not data or not data.strip():
         raise FileRejected("empty")
-    if len(data) > max_bytes:
-        raise FileRejected("too_large", mb=_megabytes(max_bytes))
+    if len(data) > limits.max_bytes:
+        raise FileRejected("too_large", mb=_megabytes(limits.max_bytes))
     if data.startswith(b"PK\x03\x04"):
-        return _read_xlsx(data, max_bytes=max_bytes, max_rows=max_rows)
+        return _read_xlsx(data, limits, deadline)
     for magic, code in _MAGIC:
         if data.startswith(magic):
             raise FileRejected(code)
-    return [_read_csv(data, max_rows=max_rows)]
+    return [_read_csv(data, limits, deadline)]
 
 
 def _megabytes(n: int) -> str:
@@ -409,42 +453,26 @@ def _row_cap(max_rows: int) -> int:
     return 2 * max_rows + 1000  # rows read from one sheet (blank ones included) before giving up
 
 
-def _read_xlsx(data: bytes, *, max_bytes: int, max_rows: int) -> list[RawSheet]:
+def _read_xlsx(data: bytes, limits: ImportLimits, deadline: Deadline) -> list[RawSheet]:
+    """The workbook's visible data sheets, read by ``saas.market.xlsx`` within the limits (checked before parsing)."""
+    bounds = xlsx.Limits(
+        max_unpacked=limits.max_unpacked,
+        max_ratio=limits.max_ratio,
+        max_columns=limits.max_columns,
+        max_row=_row_cap(limits.max_rows),
+    )
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = set(archive.namelist())
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError):
-        raise FileRejected("bad_type") from None
-    if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
-        raise FileRejected("bad_type")  # a .docx, .ods, .zip … is not a workbook
-    if unpacked > UNPACKED_FACTOR * max_bytes:
-        raise FileRejected("unpacked_too_large")
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # noqa: BLE001 - openpyxl raises many kinds of errors on damaged files
-        raise FileRejected("corrupt") from None
-    sheets = []
-    try:
-        for sheet in book.worksheets:
-            if sheet.sheet_state != "visible" or sheet.title in (INSTRUCTIONS.zh, INSTRUCTIONS.en):
-                continue
-            sheet.reset_dimensions()  # never trust the declared size: only rows that exist are read
-            rows: list[tuple[int, list[Any]]] = []
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                if number > _row_cap(max_rows):
-                    raise FileRejected("too_many_rows", n=max_rows)
-                cells = list(values)
-                if any(_cell_text(v) for v in cells):
-                    rows.append((number, cells))
-            sheets.append(RawSheet(sheet.title, rows))
-    except FileRejected:
-        raise
-    except Exception:  # noqa: BLE001
-        raise FileRejected("corrupt") from None
-    finally:
-        book.close()
-    return sheets
+        sheets = xlsx.read_workbook(
+            data, bounds, tick=deadline.check, skip=lambda name: name in (INSTRUCTIONS.zh, INSTRUCTIONS.en)
+        )
+    except xlsx.WorkbookRefused as exc:
+        params = dict(exc.params)
+        if exc.code == "unpacked_too_large":
+            params.update(mb=_megabytes(limits.max_unpacked), ratio=limits.max_ratio)
+        elif exc.code == "too_many_rows":
+            params["n"] = limits.max_rows
+        raise FileRejected(exc.code, **params) from None
+    return [RawSheet(sheet.name, sheet.rows) for sheet in sheets]
 
 
 def decode_text(data: bytes) -> str:
@@ -463,7 +491,7 @@ def decode_text(data: bytes) -> str:
     raise FileRejected("bad_encoding")
 
 
-def _read_csv(data: bytes, *, max_rows: int) -> RawSheet:
+def _read_csv(data: bytes, limits: ImportLimits, deadline: Deadline) -> RawSheet:
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise FileRejected("bad_type")
     text = decode_text(data)
@@ -482,10 +510,14 @@ def _read_csv(data: bytes, *, max_rows: int) -> RawSheet:
     rows: list[tuple[int, list[Any]]] = []
     try:
         for number, cells in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), 1 + offset):
-            if number > _row_cap(max_rows):
-                raise FileRejected("too_many_rows", n=max_rows)
+            if number > _row_cap(limits.max_rows):
+                raise FileRejected("too_many_rows", n=limits.max_rows)
+            if len(cells) > limits.max_columns and any(c.strip() for c in cells[limits.max_columns :]):
+                raise FileRejected("too_many_columns", n=limits.max_columns)
             if any(c.strip() for c in cells):
-                rows.append((number, list(cells)))
+                rows.append((number, list(cells[: limits.max_columns])))
+            if number % 256 == 0:
+                deadline.check()
     except csv.Error:
         raise FileRejected("bad_csv") from None
     return RawSheet("", rows)
@@ -735,7 +767,7 @@ def _clean_key(name: str, code: str) -> str:
     match = re.fullmatch(r"tier(\d)", name)
     if match:
         n = int(match[1]) + 1
-        return f"tier{n}_price" if code == "price_needed" else f"tier{n}_qty"
+        return f"tier{n}_price" if code in ("price_needed", "tier_price_bounds") else f"tier{n}_qty"
     return CATEGORY_KEY if name == "category_slug" else name
 
 
@@ -764,15 +796,6 @@ def _same_value(product: Product, cleaned: services.Cleaned) -> bool:
         return [(Decimal(t["min_qty"]), Decimal(t["price"])) for t in items]
 
     return tiers(product.price_tiers or []) == tiers(values["price_tiers"]) and product.attributes == cleaned.attributes
-
-
-def _limits() -> tuple[int, int]:
-    from flask import current_app, has_app_context
-
-    if has_app_context():
-        config = current_app.config
-        return config.get("IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES), config.get("IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS)
-    return DEFAULT_MAX_BYTES, DEFAULT_MAX_ROWS
 
 
 @dataclass
@@ -809,9 +832,11 @@ def run_import(
     ``report.committed`` is True and **the caller commits**; otherwise the caller must not commit.
     """
     report = ImportReport(filename=filename, dry_run=dry_run)
-    max_bytes, max_rows = _limits()
+    limits = ImportLimits.from_config()
+    max_rows = limits.max_rows
+    deadline = Deadline(limits.time_limit_s)
     try:
-        raw_sheets = read_file(data, max_bytes=max_bytes, max_rows=max_rows)
+        raw_sheets = read_file(data, limits, deadline)
     except FileRejected as exc:
         _file_error(report, "", exc.code, "", **exc.params)
         return report
@@ -843,7 +868,13 @@ def run_import(
         _file_error(report, "", "no_rows", "")
         return report
     report.rows = len(rows)
-    _validate(dbs, firm, rows, report, submit)
+    try:
+        _validate(dbs, firm, rows, report, submit, deadline)
+    except FileRejected as exc:
+        report.errors.clear()
+        report.created = report.updated = report.unchanged = report.submitted = 0
+        _file_error(report, "", exc.code, "", **exc.params)
+        return report
     if report.errors:
         report.created = report.updated = report.unchanged = report.submitted = 0
         return report
@@ -860,8 +891,13 @@ def run_import(
     return report
 
 
-def _validate(dbs: Session, firm: Firm, rows: list[_Row], report: ImportReport, submit: bool) -> None:
-    """Clean every row, find its product (by ID, then SKU) and count what would happen; errors go to the report."""
+def _validate(
+    dbs: Session, firm: Firm, rows: list[_Row], report: ImportReport, submit: bool, deadline: Deadline
+) -> None:
+    """Clean every row, find its product (by ID, then SKU) and count what would happen; errors go to the report.
+
+    :raises FileRejected: ``too_slow`` when ``deadline`` passes (checked every 100 rows).
+    """
     skus: dict[str, list[_Row]] = defaultdict(list)
     ids: dict[uuid.UUID, list[_Row]] = defaultdict(list)
     for row in rows:
@@ -876,7 +912,9 @@ def _validate(dbs: Session, firm: Firm, rows: list[_Row], report: ImportReport, 
                 row.cells[ID_KEY] = "invalid"
     existing = _existing(dbs, firm, set(skus), set(ids))
     targets: dict[uuid.UUID, list[_Row]] = defaultdict(list)
-    for row in rows:
+    for index, row in enumerate(rows):
+        if index % 100 == 0:
+            deadline.check()
         category_text = row.cells.get(CATEGORY_KEY, "")
         category = resolve_category(category_text) if category_text else row.layout.default_category
         if category is None:

@@ -44,14 +44,13 @@ def _lang() -> str:
     return "en" if locale is not None and locale.language == "en" else "zh"
 
 
-def _limits() -> tuple[int, int]:
-    config = current_app.config
-    return config.get("IMPORT_MAX_BYTES", bulk.DEFAULT_MAX_BYTES), config.get("IMPORT_MAX_ROWS", bulk.DEFAULT_MAX_ROWS)
-
-
 def _limit_texts() -> dict[str, Any]:
-    max_bytes, max_rows = _limits()
-    return {"max_mb": format_number(max_bytes / (1024 * 1024)), "max_rows": max_rows}
+    limits = bulk.ImportLimits.from_config()
+    return {
+        "max_mb": format_number(limits.max_bytes / (1024 * 1024)),
+        "max_rows": limits.max_rows,
+        "max_columns": limits.max_columns,
+    }
 
 
 # --- the uploaded file, kept for the second step ---------------------------------------------------------------------
@@ -134,9 +133,8 @@ def import_file() -> Any:
     token = request.form.get("token", "")
     upload = request.files.get("file")
     if upload is not None and upload.filename:
-        max_bytes, _rows = _limits()
         try:
-            data = upload.stream.read(max_bytes + 1)
+            data = upload.stream.read(bulk.ImportLimits.from_config().max_bytes + 1)
         finally:
             upload.close()
         filename, token = upload.filename, ""

@@ -9,6 +9,10 @@ PRODUCT_ERRORS = {
     "too_long": _l("At most 5,000 characters."),
     "unknown_unit": _l("Choose a sale unit from the list."),
     "positive_number": _l("Enter a number greater than zero."),
+    "quantity_bounds": _l("Enter a quantity from 0.001 to 99,999,999,999.999, with at most 3 decimal places."),
+    "tier_qty_bounds": _l("Tier quantities go from 0.001 to 99,999,999,999.999, with at most 3 decimal places."),
+    "tier_price_bounds": _l("Prices go from 0.01 to 999,999,999,999.99 yuan, with at most 2 decimal places."),
+    "control_chars": _l("Remove the invisible control characters (such as NUL) from this field."),
     "bad_tier": _l("Enter both a quantity and a price greater than zero."),
     "tier_below_moq": _l("The first price tier cannot start below the minimum order quantity."),
     "tier_price_rises": _l("Prices should not rise with larger quantities."),
@@ -51,7 +55,14 @@ PRODUCT_STATES = {
 IMPORT_ERRORS = {
     "empty": _l("The file is empty."),
     "too_large": _l("The file is larger than %(mb)s MB."),
-    "unpacked_too_large": _l("The workbook is too large once unpacked."),
+    "unpacked_too_large": _l(
+        "The workbook is too large once unpacked (at most %(mb)s MB, no part compressed more than %(ratio)s : 1). "
+        "Split it into several files."
+    ),
+    "too_many_columns": _l("The file has values in more than %(n)s columns. Keep the columns of the template."),
+    "too_slow": _l(
+        "The file is too large or complex to check within %(s)s seconds. Split it into several smaller files."
+    ),
     "bad_type": _l("Only Excel workbooks (.xlsx) and CSV files are accepted (checked by content, not by name)."),
     "old_xls": _l("This is an old Excel 97–2003 file (.xls). Save it as an Excel workbook (.xlsx) and try again."),
     "corrupt": _l("The workbook cannot be read; it may be damaged."),

@@ -81,11 +81,12 @@ def moq_labels() -> dict[str, str]:
 
 def search_params(args: Any, page: int) -> Any:
     """Read a search from query arguments; anything unknown is ignored rather than refused (shared links age)."""
-    from saas.market.search import MOQ_VALUES, SORTS, SearchParams, filterable, number_ranges
+    from saas.market.search import MOQ_VALUES, SORTS, SearchParams, filterable, number_ranges, resolve_scope
 
     catalog = default_catalog()
     industry = args.get("industry") if args.get("industry") in {i.id for i in catalog.industries} else None
-    category = args.get("category") if args.get("category") and catalog.get(args.get("category")) else None
+    industry_of_category, category = resolve_scope(args.get("category")) or (None, None)
+    industry = industry_of_category or industry
     params = SearchParams(
         q=(args.get("q") or "").strip()[:100],
         industry=industry,
@@ -215,18 +216,20 @@ def sitemap_xml() -> Any:
     """``/sitemap.xml``: the marketplace's public pages (catalogue, published products, suppliers) for crawlers."""
     from xml.sax.saxutils import escape
 
-    from flask import Response, url_for
+    from flask import Response
+
+    from saas.links import external_url
 
     catalog = default_catalog()
-    urls = [url_for("market.home", _external=True)]
+    urls = [external_url("market.home")]
     for ind in catalog.industries:
-        urls.append(url_for("market.browse", industry=ind.slug, _external=True))
+        urls.append(external_url("market.browse", industry=ind.slug))
         for c in catalog.categories(ind.id):
-            urls.append(url_for("market.browse", industry=ind.slug, path=c.slug.split("/", 1)[1], _external=True))
+            urls.append(external_url("market.browse", industry=ind.slug, path=c.slug.split("/", 1)[1]))
     products, _total = services.published_page(db.session, industry=None, category_prefix=None, page=1, per_page=45000)
     firms = sorted({p.firm_id for p in products}, key=str)
-    urls += [url_for("market.product", product_id=p.id, _external=True) for p in products]
-    urls += [url_for("market.supplier", firm_id=f, _external=True) for f in firms]
+    urls += [external_url("market.product", product_id=p.id) for p in products]
+    urls += [external_url("market.supplier", firm_id=f) for f in firms]
     body = "".join(f"<url><loc>{escape(u)}</loc></url>" for u in urls)
     xml = f'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{body}</urlset>'
     return Response(xml, mimetype="application/xml")

@@ -34,7 +34,17 @@ from saas.models import Product
 from saas.reference import COUNTIES
 from saas.search.text import normalise, query_plan, to_fts5, to_tsquery
 
-__all__ = ["MOQ_RANGES", "MOQ_VALUES", "SORTS", "SearchParams", "filterable", "in_category", "number_ranges", "search"]
+__all__ = [
+    "MOQ_RANGES",
+    "MOQ_VALUES",
+    "SORTS",
+    "SearchParams",
+    "filterable",
+    "in_category",
+    "number_ranges",
+    "resolve_scope",
+    "search",
+]
 SORTS = ("relevance", "newest", "moq")
 
 
@@ -93,6 +103,22 @@ def number_ranges(attr: Attribute) -> list[tuple[str, Decimal | None, Decimal | 
         ranges.append((f"{format_number(low)}-{format_number(high)}", low, high))
     ranges.append((f"{format_number(edges[-1])}-", edges[-1], None))
     return ranges
+
+
+def resolve_scope(value: str | None) -> tuple[str | None, str | None] | None:
+    """A ``category`` argument as ``(industry, category slug)``: every value the category facet offers is accepted.
+
+    At the top level that facet lists industries (``silk``), below them category slugs (``silk/silk-fabric``); an
+    industry id means that whole industry. ``(None, None)`` for no value, None for a value that names nothing.
+    """
+    if not value:
+        return None, None
+    catalog = default_catalog()
+    if catalog.get(value) is not None:
+        return None, value.strip("/")
+    if value in {industry.id for industry in catalog.industries}:
+        return value, None
+    return None
 
 
 def filterable(p: SearchParams) -> tuple[Attribute, ...]:

@@ -12,6 +12,7 @@ import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from saas.audit import record_event
-from saas.forms import parse_decimal
+from saas.forms import PRICE, QUANTITY, WHOLE_DAYS, Bounds, NumberRejected, has_control_characters, read_decimal
 from saas.marketplace.attributes import normalise_for_search, validate_attributes
 from saas.marketplace.catalog import UnknownCategory, default_catalog
 from saas.models import Assessment, Firm, Product, ProductImage, ScoreSnapshot, User, utcnow
@@ -58,10 +59,40 @@ class Cleaned:
     errors: dict[str, str]
 
 
+def _number(text: str, bounds: Bounds, errors: dict[str, str], name: str, codes: tuple[str, str]) -> Decimal | None:
+    """The number typed for ``name`` within ``bounds``, or None with ``codes[0]`` (no number, too small) or
+    ``codes[1]`` (too large, too many decimals for the column) in ``errors``."""
+    try:
+        value = read_decimal(text, bounds)
+    except NumberRejected as exc:
+        errors[name] = codes[0] if exc.code in ("not_a_number", "below_min") else codes[1]
+        return None
+    if value is None:
+        errors[name] = codes[0]
+    return value
+
+
+def _control_characters(data: ProductInput) -> dict[str, str]:
+    """``control_chars`` for each text field (and attribute) holding NUL or another control character."""
+    errors = {}
+    for name in ("title_zh", "title_en", "description_zh", "description_en", "sku", "moq", "order_multiple"):
+        if has_control_characters(getattr(data, name), multiline=name.startswith("description")):
+            errors[name] = "control_chars"
+    for attr_id, value in data.attributes.items():
+        items = value if isinstance(value, list | tuple) else [value]
+        if any(isinstance(item, str) and has_control_characters(item) for item in items):
+            errors[f"attr-{attr_id}"] = "control_chars"
+    return errors
+
+
 def clean(data: ProductInput) -> Cleaned:
-    """Validate a product form; every problem is an error code keyed by field (``attr-<id>`` for attributes)."""
+    """Validate a product form; every problem is an error code keyed by field (``attr-<id>`` for attributes).
+
+    Numbers go through ``saas.forms.read_decimal`` with the bounds of their columns (MOQ and multiple:
+    ``Numeric(14, 3)``; tier prices: yuan with two decimals), so nothing is rounded or overflows on the way in.
+    """
     catalog = default_catalog()
-    errors: dict[str, str] = {}
+    errors: dict[str, str] = _control_characters(data)
     values: dict[str, Any] = {}
     try:
         category = catalog.category(data.category_slug)
@@ -72,35 +103,38 @@ def clean(data: ProductInput) -> Cleaned:
     values["category_slug"], values["industry"] = category.slug, category.industry
     sku = normalise_sku(data.sku)
     if sku and not SKU_RE.fullmatch(sku):
-        errors["sku"] = "sku_format"
+        errors.setdefault("sku", "sku_format")
     values["sku"] = sku or None
     title = data.title_zh.strip()
     if not 2 <= len(title) <= 120:
-        errors["title_zh"] = "title_length"
+        errors.setdefault("title_zh", "title_length")
     values["title_zh"] = title
     values["title_en"] = data.title_en.strip()[:160] or None
     for name in ("description_zh", "description_en"):
         text = getattr(data, name).strip()
         if len(text) > 5000:
-            errors[name] = "too_long"
+            errors.setdefault(name, "too_long")
         values[name] = text or None
     units = {u.id for u in catalog.sale_units_for(category.slug)}
     if data.sale_unit not in units:
         errors["sale_unit"] = "unknown_unit"
     values["sale_unit"] = data.sale_unit
-    moq, multiple = parse_decimal(data.moq), parse_decimal(data.order_multiple or "1")
-    if moq is None or moq <= 0:
-        errors["moq"] = "positive_number"
-    if multiple is None or multiple <= 0:
-        errors["order_multiple"] = "positive_number"
+    quantity_codes = ("positive_number", "quantity_bounds")
+    moq = _number(data.moq, QUANTITY, errors, "moq", quantity_codes) if "moq" not in errors else None
+    multiple = None
+    if "order_multiple" not in errors:
+        multiple = _number(data.order_multiple or "1", QUANTITY, errors, "order_multiple", quantity_codes)
     values["moq"], values["order_multiple"] = moq, multiple
     tiers = []
     for i, (qty_text, price_text) in enumerate(data.tiers):
         if not qty_text.strip() and not price_text.strip():
             continue
-        qty, price = parse_decimal(qty_text), parse_decimal(price_text)
-        if qty is None or price is None or qty <= 0 or price <= 0:
-            errors[f"tier{i}"] = "bad_tier"
+        tier_errors: dict[str, str] = {}
+        qty = _number(qty_text, QUANTITY, tier_errors, "qty", ("bad_tier", "tier_qty_bounds"))
+        price = _number(price_text, PRICE, tier_errors, "price", ("bad_tier", "tier_price_bounds"))
+        if qty is None or price is None:
+            codes = set(tier_errors.values())
+            errors[f"tier{i}"] = "bad_tier" if "bad_tier" in codes else min(codes)
             continue
         tiers.append((qty, price))
     tiers.sort()
@@ -112,13 +146,12 @@ def clean(data: ProductInput) -> Cleaned:
         errors["tier0"] = "price_needed"
     values["price_tiers"] = [{"min_qty": str(q), "price": str(p)} for q, p in tiers]
     values["price_on_request"], values["samples_available"] = data.price_on_request, data.samples_available
-    lead = parse_decimal(data.lead_time_days)
-    if lead is None or lead != lead.to_integral_value() or not 0 <= lead <= 365:
-        errors["lead_time_days"] = "lead_time"
-    values["lead_time_days"] = int(lead) if lead is not None and lead == lead.to_integral_value() else None
+    lead = _number(data.lead_time_days, WHOLE_DAYS, errors, "lead_time_days", ("lead_time", "lead_time"))
+    values["lead_time_days"] = int(lead) if lead is not None else None
     template = catalog.attributes_for(category.slug)
     attributes, attr_errors = validate_attributes(template, data.attributes, ignore_unknown=True)
-    errors.update({f"attr-{k}": v for k, v in attr_errors.items()})
+    for key, code in attr_errors.items():
+        errors.setdefault(f"attr-{key}", code)
     return Cleaned(values, attributes, errors)
 
 

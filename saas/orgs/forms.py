@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DecimalField, EmailField, IntegerField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms import EmailField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from saas.forms import BaseForm, choices_from
+from saas.forms import EMPLOYEES, REVENUE_WAN, BaseForm, NumberField, choices_from
 from saas.reference import CERTIFICATIONS, FIRM_ROLE_LABELS
 
 
 class FirmProfileForm(BaseForm):
     name = StringField(_l("Firm name"), validators=[DataRequired(), Length(min=2, max=100)])
     park = StringField(_l("Industrial park (optional)"), validators=[Optional(), Length(max=100)])
-    employees = IntegerField(_l("Employees"), validators=[InputRequired(), NumberRange(min=1, max=1_000_000)])
-    revenue_wan = DecimalField(
-        _l("Annual revenue (10,000 yuan)"), places=2, validators=[InputRequired(), NumberRange(min=0, max=100_000_000)]
+    employees = NumberField(_l("Employees"), validators=[InputRequired()], bounds=EMPLOYEES, render_kw={"min": 1})
+    revenue_wan = NumberField(
+        _l("Annual revenue (10,000 yuan)"),
+        validators=[InputRequired()],
+        bounds=REVENUE_WAN,
+        render_kw={"min": 0, "step": "0.01"},
     )
     contact_name = StringField(_l("Contact person"), validators=[DataRequired(), Length(max=50)])
     contact_phone = StringField(

@@ -7,11 +7,12 @@ import secrets
 import uuid
 from decimal import Decimal
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from saas.audit import record_event
+from saas.links import external_url
 from saas.mail import send_mail
 from saas.models import Firm, Invitation, Membership, User, utcnow
 from saas.reference import CERTIFICATIONS, size_class
@@ -93,7 +94,7 @@ def invite_member(dbs: Session, firm: Firm, actor: User, email: str, role: str) 
     )
     dbs.add(invitation)
     dbs.flush()
-    link = url_for("auth.accept_invitation", firm_id=firm.id, token=raw, _external=True)
+    link = external_url("auth.accept_invitation", firm_id=firm.id, token=raw)
     send_mail(dbs, invitation.email, "invitation", firm=firm.name, inviter=actor.name, link=link, role=role)
     record_event(dbs, actor, "firm.member_invited", subject_firm_id=firm.id, email=invitation.email, role=role)
     return invitation

@@ -7,8 +7,8 @@ from typing import Any
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, session, url_for
 from sqlalchemy import func, select, text
 
-from saas.auth.views import safe_next
 from saas.extensions import csrf, db
+from saas.links import safe_redirect_target
 from saas.models import Firm
 from saas.reference import COUNTIES, INDUSTRIES
 
@@ -41,7 +41,7 @@ def set_language() -> Any:
         if g.get("user") is not None:
             g.user.locale = lang
             db.session.commit()
-    return redirect(safe_next(request.form.get("next")) or url_for("public.home"))
+    return redirect(safe_redirect_target(request.form.get("next")) or url_for("public.home"))
 
 
 @bp.route("/sitemap.xml")

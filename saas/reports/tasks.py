@@ -21,9 +21,10 @@ def _app() -> Flask:
 def render_report_job(firm_id: str, job_id: str) -> str:
     """Render one report job; safe to run twice (the second run sees it ready and returns)."""
     from saas.extensions import db
+    from saas.links import public_request_context
     from saas.reports.services import render_job
 
     app = _app()
-    with app.test_request_context(base_url=app.config["PUBLIC_BASE_URL"]):
+    with public_request_context(app):
         # the job writes its state: SQLite takes the lock up front (a GET request context would only read)
         return render_job(db.writer_session(), uuid.UUID(firm_id), uuid.UUID(job_id))

@@ -15,18 +15,13 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from saas.forms import BaseForm, parse_decimal
+from saas.forms import PRICE, QUANTITY, WHOLE_DAYS, BaseForm, Bounds, NumberRejected, read_decimal
 from saas.limits import LOCAL_TZ
 from saas.marketplace.catalog import Catalog, default_catalog
 from saas.rfqs import services
 
 DATETIME_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d")
-
-
-def _decimals(value: Decimal) -> int:
-    exponent = value.normalize().as_tuple().exponent
-    return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
 def parse_local_datetime(text: str | None) -> datetime | None:
@@ -62,6 +57,19 @@ def category_choices(catalog: Catalog, lng: str) -> list[SelectChoice]:
             indent = "\u3000" * (category.depth - 1)
             choices.append(SelectChoice(category.slug, indent + category.label.get(lng), optgroup=group))
     return choices
+
+
+def _price(text: str | None, no_price: Any) -> Decimal:
+    """A unit price in yuan (``Numeric(14, 2)``: up to 999,999,999,999.99, two decimals) or ValidationError."""
+    try:
+        value = read_decimal(text, PRICE)
+    except NumberRejected as exc:
+        if exc.code in ("above_max", "too_many_places"):
+            raise ValidationError(_l("Enter a price in yuan with at most two decimals.")) from None
+        value = None
+    if value is None:
+        raise ValidationError(no_price)
+    return value
 
 
 class RfqForm(BaseForm):
@@ -124,31 +132,31 @@ class RfqForm(BaseForm):
             raise ValidationError(_l("Choose one of the units of this category."))
 
     def validate_quantity(self, field: Any) -> None:
-        value = parse_decimal(field.data)
-        if value is None or value <= 0:
-            raise ValidationError(_l("Enter a quantity greater than zero."))
-        if value > services.MAX_QUANTITY:
-            raise ValidationError(_l("The quantity is too large."))
         try:
-            decimals = self.catalog.sale_unit(self.unit.data or "").decimals
+            decimals = min(self.catalog.sale_unit(self.unit.data or "").decimals, QUANTITY.places)
         except KeyError:
-            decimals = 3
-        if _decimals(value) > decimals:
-            if decimals == 0:
-                raise ValidationError(_l("Enter a whole number for this unit."))
-            raise ValidationError(_l("This unit allows at most %(n)s decimal places.", n=decimals))
+            decimals = QUANTITY.places
+        try:
+            value = read_decimal(field.data, Bounds(QUANTITY.low, QUANTITY.high, decimals))
+        except NumberRejected as exc:
+            if exc.code == "above_max":
+                raise ValidationError(_l("The quantity is too large.")) from None
+            if exc.code == "too_many_places" and decimals == 0:
+                raise ValidationError(_l("Enter a whole number for this unit.")) from None
+            if exc.code == "too_many_places":
+                raise ValidationError(_l("This unit allows at most %(n)s decimal places.", n=decimals)) from None
+            value = None
+        if value is None:
+            raise ValidationError(_l("Enter a quantity greater than zero."))
         self.parsed["quantity"] = value
 
     def validate_target_price(self, field: Any) -> None:
         if not field.data:
             self.parsed["target_price"] = None
             return
-        value = parse_decimal(field.data)
-        if value is None or value <= 0:
-            raise ValidationError(_l("Enter a price greater than zero, or leave the field empty."))
-        if value > services.MAX_PRICE or _decimals(value) > 2:
-            raise ValidationError(_l("Enter a price in yuan with at most two decimals."))
-        self.parsed["target_price"] = value
+        self.parsed["target_price"] = _price(
+            field.data, _l("Enter a price greater than zero, or leave the field empty.")
+        )
 
     def validate_deadline(self, field: Any) -> None:
         value = parse_local_datetime(field.data)
@@ -203,16 +211,14 @@ class QuoteForm(BaseForm):
         self.parsed: dict[str, Any] = {}
 
     def validate_unit_price(self, field: Any) -> None:
-        value = parse_decimal(field.data)
-        if value is None or value <= 0:
-            raise ValidationError(_l("Enter a price greater than zero."))
-        if value > services.MAX_PRICE or _decimals(value) > 2:
-            raise ValidationError(_l("Enter a price in yuan with at most two decimals."))
-        self.parsed["unit_price"] = value
+        self.parsed["unit_price"] = _price(field.data, _l("Enter a price greater than zero."))
 
     def validate_lead_time_days(self, field: Any) -> None:
-        value = parse_decimal(field.data)
-        if value is None or value != value.to_integral_value() or not 0 <= value <= services.MAX_LEAD_TIME_DAYS:
+        try:
+            value = read_decimal(field.data, WHOLE_DAYS)
+        except NumberRejected:
+            value = None
+        if value is None:
             raise ValidationError(_l("Enter whole days from 0 to 365."))
         self.parsed["lead_time_days"] = int(value)
 

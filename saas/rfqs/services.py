@@ -20,13 +20,14 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from flask import abort, url_for
+from flask import abort
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from saas.audit import record_event
 from saas.limits import LOCAL_TZ, check_daily, hold_allowance, local_day_start
+from saas.links import external_url
 from saas.mail import send_mail
 from saas.marketplace.catalog import Catalog, SaleUnit, default_catalog
 from saas.models import Firm, Product, Quote, Rfq, User
@@ -34,10 +35,7 @@ from saas.orgs.services import member_users
 
 MAX_DEADLINE_DAYS = 90
 MAX_VALIDITY_DAYS = 365
-MAX_LEAD_TIME_DAYS = 365
-# Numeric(14, 3) and Numeric(14, 2): the largest values the columns hold.
-MAX_QUANTITY = Decimal("99999999999")
-MAX_PRICE = Decimal("999999999999")
+# Quantities, prices and lead times are bounded by saas.forms (QUANTITY, PRICE, WHOLE_DAYS: the columns' limits).
 
 
 class RfqRefused(Exception):
@@ -283,7 +281,7 @@ def accept_quote(dbs: Session, buyer: User, rfq_id: uuid.UUID, quote_id: uuid.UU
             rfq=rfq.title,
             buyer_name=buyer.name,
             buyer_email=buyer.email,
-            link=url_for("rfqs.firm_detail", rfq_id=rfq.id, _external=True),
+            link=external_url("rfqs.firm_detail", rfq_id=rfq.id),
         )
     return quote
 
@@ -433,7 +431,7 @@ def submit_quote(dbs: Session, firm: Firm, actor: User, rfq_id: uuid.UUID, data:
             unit_price=f"{data.unit_price:,.2f}",
             lead_time_days=data.lead_time_days,
             valid_until=data.valid_until,
-            link=url_for("rfqs.detail", rfq_id=rfq.id, _external=True),
+            link=external_url("rfqs.detail", rfq_id=rfq.id),
         )
     return quote
 

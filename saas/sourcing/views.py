@@ -9,9 +9,9 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask_babel import gettext as _
 
 from saas.auth.forms import ConfirmForm
-from saas.auth.views import safe_next
 from saas.extensions import db
 from saas.forms import page_number, past_last_page
+from saas.links import safe_redirect_target
 from saas.market.services import get_published
 from saas.security import login_required
 from saas.sourcing import services
@@ -20,7 +20,7 @@ bp = Blueprint("sourcing", __name__)
 
 
 def _back(default: str) -> Any:
-    return redirect(safe_next(request.form.get("next")) or default)
+    return redirect(safe_redirect_target(request.form.get("next")) or default)
 
 
 @bp.route("/favourites")
