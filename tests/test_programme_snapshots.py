@@ -27,9 +27,12 @@ def _snapshots(app, firm, level, *, override: bool, seed: int = 3):
         submitted = services.submit_assessment(s, f, owner, assessment, refresh_benchmarks=False)
         if override:
             instrument = services.engine_instrument(assessment.instrument_version)
-            question = next(q for d in services.scoring.questions_for(instrument, f.industry) for q in d.questions)
+            # The assessor lowers a high single-choice answer, so the verified view differs from the other views.
+            questions = [q for d in services.scoring.questions_for(instrument, f.industry) for q in d.questions]
+            question = next(q for q in questions if q.type == "single" and q.level is not None)
+            lowest = min(question.options, key=lambda o: o.value).id
             services.save_override(
-                s, f, staff, assessment, question, status="approved", value=None, na=False, note=None
+                s, f, staff, assessment, question, status="overridden", value=lowest, na=False, note=None
             )
         verified = services.verify_assessment(s, f, staff, assessment, refresh_benchmarks=False)
         s.flush()
@@ -43,7 +46,7 @@ def test_a_verified_row_maps_onto_its_verified_view(app, create_firm):
     (sub_row, ver_row), (_, result) = _snapshots(app, firm, 0.85, override=True)
     facts = facts_from_snapshot(ver_row, consents={"share_with_bureau"})
     view = result.verified_view
-    assert view is not None
+    assert view is not None and view.maturity not in (result.self_view.maturity, result.evidence_view.maturity)
     assert facts.basis == "verified" and facts.snapshot_id == str(ver_row["id"])
     assert facts.maturity == view.maturity and facts.composite == view.composite
     maturity_dims = {d.dimension_id: d.score for d in view.dimensions if d.role == "maturity"}
