@@ -160,7 +160,8 @@ def _minimum(
 def _dimensions(facts: EligibilityFacts, required: float, keep: bool) -> list[RuleResult]:
     if facts.basis is None or not facts.dimensions:
         return [RuleResult("min_dimension", required, None, False, *_missing(facts))]
-    if not keep and all(v is not None and at_least(v, required) for v in facts.dimensions.values()):
+    values = facts.dimensions.values()
+    if not keep and None not in values and at_least(min(values), required):  # the common case: nothing to list
         return []
     out = []
     for dim, value in facts.dimensions.items():

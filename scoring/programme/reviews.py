@@ -11,14 +11,16 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from statistics import median_low
 
 from scoring.programme.defaults import MAX_REVIEWS, REVIEWS_REQUIRED
 from scoring.programme.errors import Problem, ProgrammeError
-from scoring.programme.params import ReviewParams, RoundParams
+from scoring.programme.params import Criterion, ReviewParams, RoundParams
 from scoring.tolerance import above, at_most
 
 FINAL, THIRD, INCOMPLETE = "final", "needs_third_review", "incomplete"
+_MISSING = object()
 
 
 @dataclass(frozen=True)
@@ -62,20 +64,18 @@ class ProjectScore:
 def check_review(review: Review, params: RoundParams | ReviewParams) -> tuple[Problem, ...]:
     """Return the problems of one review (empty when valid): every criterion scored, each within its points."""
     p = _review_params(params)
-    problems: list[Problem] = []
+    scores, problems = review.scores, []
     for c in p.criteria:
-        if c.id not in review.scores:
+        value = scores.get(c.id, _MISSING)
+        if value is _MISSING:
             problems.append(Problem("criterion_missing", c.id, {"criterion": c.id}))
-            continue
-        value = review.scores[c.id]
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        elif type(value) not in (int, float) or not math.isfinite(value):  # bool is refused too
             problems.append(Problem("score_not_number", c.id, {"criterion": c.id, "value": value}))
         elif value < 0 or not at_most(value, c.points):
             problems.append(Problem("score_out_of_range", c.id, {"criterion": c.id, "value": value, "max": c.points}))
-    known = {c.id for c in p.criteria}
-    for key in review.scores:
-        if key not in known:
-            problems.append(Problem("unknown_criterion", key, {"criterion": key}))
+    if len(scores) != len(p.criteria) or problems:
+        known = _criterion_ids(p.criteria)
+        problems.extend(Problem("unknown_criterion", k, {"criterion": k}) for k in scores if k not in known)
     return tuple(problems)
 
 
@@ -92,21 +92,24 @@ def project_score(reviews: Iterable[Review], params: RoundParams | ReviewParams)
         twice (``duplicate_reviewer``), or there are more than three reviews (``too_many_reviews``).
     """
     p = _review_params(params)
-    items = sorted(reviews, key=lambda r: r.reviewer_id)
+    items = sorted(reviews, key=_reviewer)
     _validate(items, p)
     totals = tuple((r.reviewer_id, r.total) for r in items)
-    spread = max(t for _, t in totals) - min(t for _, t in totals) if totals else None
+    values = [t for _, t in totals]
+    spread = max(values) - min(values) if values else None
     if len(items) < REVIEWS_REQUIRED:
         needed = REVIEWS_REQUIRED - len(items)
         return ProjectScore(INCOMPLETE, None, None, totals, spread, reviews_needed=needed, message="awaiting")
-    if needs_third_review(items, p):
-        values = {"spread": spread or 0.0, "threshold": p.split_threshold}
-        return ProjectScore(THIRD, None, None, totals, spread, reviews_needed=1, message="split", params=values)
+    if len(items) == REVIEWS_REQUIRED and above(spread or 0.0, p.split_threshold):  # as needs_third_review
+        split = {"spread": spread or 0.0, "threshold": p.split_threshold}
+        return ProjectScore(THIRD, None, None, totals, spread, reviews_needed=1, message="split", params=split)
     if p.final_rule == "mean" or len(items) == REVIEWS_REQUIRED:
         rule = "mean" if p.final_rule == "mean" else "mean_of_two"
         n = len(items)
-        breakdown = tuple(CriterionScore(c.id, c.points, sum(r.scores[c.id] for r in items) / n) for c in p.criteria)
-        final = sum(t for _, t in totals) / n
+        columns = zip(*(tuple(r.scores[c.id] for c in p.criteria) for r in items), strict=True)
+        pairs = zip(p.criteria, columns, strict=True)
+        breakdown = tuple(CriterionScore(c.id, c.points, sum(col) / n) for c, col in pairs)
+        final = sum(values) / n
         return ProjectScore(FINAL, final, rule, totals, spread, breakdown, message=rule)
     # The median total belongs to the middle review (equal totals: the lower reviewer id), so the breakdown adds up.
     _, middle_id = median_low((r.total, r.reviewer_id) for r in items)
@@ -145,11 +148,22 @@ def _validate(items: Sequence[Review], p: ReviewParams) -> None:
         if r.reviewer_id in seen:
             problems.append(Problem("duplicate_reviewer", r.reviewer_id, {"reviewer": r.reviewer_id}))
         seen.add(r.reviewer_id)
-        problems.extend(Problem(x.key, f"{r.reviewer_id}.{x.path}", x.params) for x in check_review(r, p))
+        found = check_review(r, p)
+        if found:
+            problems.extend(Problem(x.key, f"{r.reviewer_id}.{x.path}", x.params) for x in found)
     if len(items) > MAX_REVIEWS:
         problems.append(Problem("too_many_reviews", "", {"count": len(items), "max": MAX_REVIEWS}))
     if problems:
         raise ProgrammeError(problems)
+
+
+def _reviewer(review: Review) -> str:
+    return review.reviewer_id
+
+
+@cache
+def _criterion_ids(criteria: tuple[Criterion, ...]) -> frozenset[str]:
+    return frozenset(c.id for c in criteria)
 
 
 def _review_params(params: RoundParams | ReviewParams) -> ReviewParams:

@@ -117,6 +117,8 @@ def parse_round(data: Any) -> RoundParams:
     )
     if params.kind == "project" and not params.review.criteria:
         r.add("rubric_required", "review.criteria", kind=params.kind)
+    if params.review.pass_mark is not None and not params.review.criteria:
+        r.add("rubric_required", "review.criteria", pass_mark=params.review.pass_mark)
     if r.problems:
         raise ProgrammeError(r.problems)
     return params

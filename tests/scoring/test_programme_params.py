@@ -137,3 +137,20 @@ def test_single_problems(data, key):
     with pytest.raises(ProgrammeError) as err:
         RoundParams.from_dict(data)
     assert key in err.value.keys
+
+
+def test_docs_list_every_parameter():
+    """docs/programme.md's parameter table names every field of the stored dict."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "programme.md").read_text(encoding="utf-8")
+
+    def paths(data, prefix=""):
+        for key, value in data.items():
+            if isinstance(value, dict) and not key.endswith("_minimums"):
+                yield from paths(value, f"{prefix}{key}.")
+            else:
+                yield f"{prefix}{key}"
+
+    missing = [p for p in paths(default_params("enterprise").to_dict()) if f"`{p}`" not in text]
+    assert missing == []
