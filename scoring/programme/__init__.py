@@ -12,6 +12,7 @@ Expert review
     check_review(review, params) -> tuple[Problem, ...]      form validation of one review
     needs_third_review(reviews, params) -> bool              two totals differ by more than the split threshold
     project_score(reviews, params) -> ProjectScore           mean of two / median of three, with breakdown
+    is_current(verdict, reviews, params) -> bool             a stored verdict still fits (Candidate.expert)
     reviewer_conflicts(expert, firm_id, firm_county, params) -> tuple[str, ...]
 Ranking
     rank(candidates, params, as_of) -> Ranking               eligibility, R, quotas, reasons, ties
@@ -43,8 +44,10 @@ from scoring.programme.reviews import (
     ProjectScore,
     Review,
     check_review,
+    is_current,
     needs_third_review,
     project_score,
+    review_rules,
     reviewer_conflicts,
 )
 from scoring.programme.selection import Candidate, RankEntry, Ranking, ScoreComponent, rank
@@ -90,6 +93,7 @@ __all__ = [
     "calendar_info",
     "check_eligibility",
     "check_review",
+    "is_current",
     "default_params",
     "diff_rankings",
     "facts_from_snapshot",
@@ -99,6 +103,7 @@ __all__ = [
     "project_score",
     "publicity_period",
     "rank",
+    "review_rules",
     "reviewer_conflicts",
     "working_days_between",
 ]

@@ -25,6 +25,8 @@ RUBRIC_TOTAL = 100
 # Two reviews per application; a split above the threshold brings a third; never more than three.
 REVIEWS_REQUIRED = 2
 MAX_REVIEWS = 3
+# Hex digits of the review-parameter fingerprint a stored expert verdict carries.
+FINGERPRINT_CHARS = 16
 MIN_PUBLICITY_WORKING_DAYS = 5
 
 _QUOTAS: dict[str, Any] = {

@@ -93,6 +93,8 @@ def check_eligibility(
     ``failures_only`` leaves passed rules out of ``rules`` (what ``rank`` keeps for 10,000 applications).
     """
     p = params.eligibility if isinstance(params, RoundParams) else params
+    if failures_only and passes_all(facts, p, as_of):
+        return Eligibility(True, (), as_of)
     keep = not failures_only
     rules = [_verified(facts, p, keep)]
     if p.max_age_months is not None:
@@ -112,8 +114,33 @@ def check_eligibility(
         if keep or not given:
             key, action = ("consent_given", None) if given else ("consent_missing", "give_consent")
             rules.append(RuleResult("consent", True, given, given, key, {"consent": consent}, action, consent))
-    kept = tuple(r for r in rules if r is not None)
-    return Eligibility(all(r.passed for r in kept), kept, as_of)
+    kept = tuple(filter(None, rules))
+    return Eligibility(not kept if failures_only else all([r.passed for r in kept]), kept, as_of)
+
+
+def passes_all(facts: EligibilityFacts, p: EligibilityParams, as_of: date) -> bool:
+    """Return whether every rule passes, without building the checklist (a test holds it equal to the checklist)."""
+    basis = facts.basis
+    if basis is None or (p.require_verified and basis != VERIFIED):
+        return False
+    if p.max_age_months is not None:
+        when = facts.snapshot_on
+        if when is None or not _window_start(as_of, p.max_age_months) <= when <= as_of:
+            return False
+    for value, required in ((facts.maturity, p.min_maturity), (facts.confidence, p.min_confidence)):
+        if required is not None and (value is None or not at_least(value, required)):
+            return False
+    if p.min_dimension is not None:
+        values = facts.dimensions.values()
+        if not values or None in values or not at_least(min(values), p.min_dimension):
+            return False
+    ev = facts.evidence_coverage
+    if p.min_evidence is not None and ev is not None and not at_least(ev, p.min_evidence):
+        return False
+    gap = facts.trust_gap
+    if p.max_trust_gap is not None and (gap is None or basis != VERIFIED or not at_most(gap, p.max_trust_gap)):
+        return False
+    return all([c in facts.consents for c in p.required_consents])
 
 
 def _verified(facts: EligibilityFacts, p: EligibilityParams, keep: bool) -> RuleResult | None:

@@ -8,13 +8,16 @@ an error; fewer than two is incomplete.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from statistics import median_low
 
-from scoring.programme.defaults import MAX_REVIEWS, REVIEWS_REQUIRED
+from scoring import codec
+from scoring.programme.defaults import FINGERPRINT_CHARS, MAX_REVIEWS, REVIEWS_REQUIRED
 from scoring.programme.errors import Problem, ProgrammeError
 from scoring.programme.params import Criterion, ReviewParams, RoundParams
 from scoring.tolerance import above, at_most
@@ -59,6 +62,7 @@ class ProjectScore:
     reviews_needed: int = 0
     message: str = ""
     params: Mapping[str, float] = field(default_factory=dict)
+    rules: str = ""  # review_rules() of the parameters it was computed under
 
 
 def check_review(review: Review, params: RoundParams | ReviewParams) -> tuple[Problem, ...]:
@@ -92,6 +96,7 @@ def project_score(reviews: Iterable[Review], params: RoundParams | ReviewParams)
         twice (``duplicate_reviewer``), or there are more than three reviews (``too_many_reviews``).
     """
     p = _review_params(params)
+    rules = review_rules(p)
     items = sorted(reviews, key=_reviewer)
     _validate(items, p)
     totals = tuple((r.reviewer_id, r.total) for r in items)
@@ -99,10 +104,14 @@ def project_score(reviews: Iterable[Review], params: RoundParams | ReviewParams)
     spread = max(values) - min(values) if values else None
     if len(items) < REVIEWS_REQUIRED:
         needed = REVIEWS_REQUIRED - len(items)
-        return ProjectScore(INCOMPLETE, None, None, totals, spread, reviews_needed=needed, message="awaiting")
+        return ProjectScore(
+            INCOMPLETE, None, None, totals, spread, reviews_needed=needed, message="awaiting", rules=rules
+        )
     if len(items) == REVIEWS_REQUIRED and above(spread or 0.0, p.split_threshold):  # as needs_third_review
         split = {"spread": spread or 0.0, "threshold": p.split_threshold}
-        return ProjectScore(THIRD, None, None, totals, spread, reviews_needed=1, message="split", params=split)
+        return ProjectScore(
+            THIRD, None, None, totals, spread, reviews_needed=1, message="split", params=split, rules=rules
+        )
     if p.final_rule == "mean" or len(items) == REVIEWS_REQUIRED:
         rule = "mean" if p.final_rule == "mean" else "mean_of_two"
         n = len(items)
@@ -110,13 +119,31 @@ def project_score(reviews: Iterable[Review], params: RoundParams | ReviewParams)
         pairs = zip(p.criteria, columns, strict=True)
         breakdown = tuple(CriterionScore(c.id, c.points, sum(col) / n) for c, col in pairs)
         final = sum(values) / n
-        return ProjectScore(FINAL, final, rule, totals, spread, breakdown, message=rule)
+        return ProjectScore(FINAL, final, rule, totals, spread, breakdown, message=rule, rules=rules)
     # The median total belongs to the middle review (equal totals: the lower reviewer id), so the breakdown adds up.
     _, middle_id = median_low((r.total, r.reviewer_id) for r in items)
     middle = next(r for r in items if r.reviewer_id == middle_id)
     breakdown = tuple(CriterionScore(c.id, c.points, middle.scores[c.id]) for c in p.criteria)
     rule = "median_of_three"
-    return ProjectScore(FINAL, middle.total, rule, totals, spread, breakdown, middle_id, message="median_of_three")
+    return ProjectScore(FINAL, middle.total, rule, totals, spread, breakdown, middle_id, message=rule, rules=rules)
+
+
+def review_rules(params: RoundParams | ReviewParams) -> str:
+    """Return a short fingerprint of the review parameters (rubric, threshold, final rule, pass mark)."""
+    return _fingerprint(_review_params(params))
+
+
+def is_current(verdict: ProjectScore, reviews: Iterable[Review], params: RoundParams | ReviewParams | str) -> bool:
+    """Return whether a stored verdict was computed under these parameters (or ``review_rules`` string) from
+    reviews with these totals."""
+    rules = params if isinstance(params, str) else review_rules(params)
+    return verdict.rules == rules and verdict.totals == tuple(sorted([(r.reviewer_id, r.total) for r in reviews]))
+
+
+@cache
+def _fingerprint(p: ReviewParams) -> str:
+    text = json.dumps(codec.to_dict(p), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:FINGERPRINT_CHARS]
 
 
 @dataclass(frozen=True)

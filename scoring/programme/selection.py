@@ -6,18 +6,19 @@ params, and ``diff_rankings`` (explain.py) lists who moves in or out between two
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from scoring.benchmark import percentile_rank
 from scoring.programme.eligibility import Eligibility, EligibilityFacts, RuleResult, check_eligibility
 from scoring.programme.errors import Problem, ProgrammeError
 from scoring.programme.explain import GroupQuota, TieBreak, quota_summary, reasons, tie_breaks
 from scoring.programme.params import RoundParams
 from scoring.programme.quotas import choose
-from scoring.programme.reviews import FINAL, ProjectScore, Review, project_score
+from scoring.programme.reviews import FINAL, ProjectScore, Review, is_current, project_score, review_rules
 from scoring.programme.validate import CRITERION_TIE
 from scoring.tolerance import below, order_key
 
@@ -31,7 +32,9 @@ class Candidate:
     ``facts`` come from the application's frozen snapshot (``facts_from_snapshot``); ``reviews`` are the submitted
     expert reviews; ``industry_percentile`` is used only with ``percentile_basis="supplied"``; ``excluded`` is a
     code the web sets for an application out of the running (``withdrawn``, ``pre_review_rejected``,
-    ``objection_upheld``); ``submitted_at`` should be timezone-aware.
+    ``objection_upheld``); ``submitted_at`` should be timezone-aware. ``expert`` may carry the verdict the web
+    stored when the last review came in (``project_score``): it is used when it is current for these reviews and
+    the round's review parameters (``is_current``), else the verdict is recomputed from ``reviews``.
     """
 
     application_id: str
@@ -42,6 +45,7 @@ class Candidate:
     reviews: tuple[Review, ...] = ()
     industry_percentile: float | None = None
     excluded: str | None = None
+    expert: ProjectScore | None = None
 
 
 @dataclass(frozen=True)
@@ -114,10 +118,14 @@ def rank(candidates: Iterable[Candidate], params: RoundParams, as_of: date) -> R
     :raises ProgrammeError: ``duplicate_application``, or an invalid review (path ``<application>.<reviewer>``).
     """
     items = sorted(candidates, key=lambda c: c.application_id)
-    scored = [_score(c, params, as_of) for c in _unique(items)]
+    rules = review_rules(params)
+    scored = [_score(c, params, as_of, rules) for c in _unique(items)]
     pool = _with_components(scored, params)
+    # Tie keys are computed only where R is shared: a key's first element (R) decides every other comparison.
+    shared = Counter(order_key(s.score or 0.0) for s in pool)
     for s in pool:
-        s.key = _order_key(s, params)
+        r = order_key(s.score or 0.0)
+        s.key = _order_key(s, params) if shared[r] > 1 else (-r, s.cand.application_id)
     order = sorted(pool, key=lambda s: s.key)  # application ids are unique: a total order
     groups = [(s.cand.industry, s.cand.county) for s in order]
     minima = (
@@ -142,12 +150,14 @@ def _unique(items: Sequence[Candidate]) -> Sequence[Candidate]:
     return items
 
 
-def _score(c: Candidate, params: RoundParams, as_of: date) -> _Scored:
+def _score(c: Candidate, params: RoundParams, as_of: date, rules: str) -> _Scored:
     elig = check_eligibility(c.facts, params, as_of, failures_only=True)
     expert = None
     if params.has_review and elig.eligible and c.excluded is None:
         try:
-            expert = project_score(c.reviews, params)
+            stored = c.expert
+            expert = stored if stored is not None and is_current(stored, c.reviews, rules) else None
+            expert = expert or project_score(c.reviews, params)
         except ProgrammeError as err:
             raise ProgrammeError(
                 Problem(p.key, f"{c.application_id}.{p.path}", p.params) for p in err.problems
@@ -193,13 +203,20 @@ def _with_components(scored: list[_Scored], params: RoundParams) -> list[_Scored
         if w.weight_percentile > 0:
             pr = s.cand.industry_percentile
             if w.percentile_basis == "round":
-                pr = percentile_rank(by_industry[s.cand.industry], s.cand.facts.composite or 0.0)
+                pr = _percentile(by_industry[s.cand.industry], s.cand.facts.composite or 0.0)
             terms.append(("industry_percentile", pr or 0.0, w.weight_percentile))
         if w.weight_expert > 0 and s.expert is not None:
             terms.append(("expert", s.expert.final or 0.0, w.weight_expert))
         s.components = tuple(ScoreComponent(n, v, wt, v * wt) for n, v, wt in terms)
         s.score = sum(x.contribution for x in s.components)
     return pool
+
+
+def _percentile(ascending: list[float], value: float) -> float:
+    """Return PR = 100·(below + ½·equal)/n, the mid-rank of scoring.benchmark.percentile_rank (tested equal)."""
+    below, at_or_below = bisect_left(ascending, value), bisect_right(ascending, value)
+    n = len(ascending)
+    return 100 * (below + at_or_below) / (n + n)
 
 
 def _order_key(s: _Scored, params: RoundParams) -> tuple[Any, ...]:

@@ -6,6 +6,7 @@ import itertools
 import random
 from collections import Counter
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from programme_factory import AS_OF, by_score, candidate, enterprise
@@ -143,3 +144,53 @@ def test_raising_verified_c_with_the_industry_percentile_never_removes_them(data
         for c in cands
     ]
     assert target in rank(raised, params, AS_OF).selected
+
+
+@st.composite
+def any_facts(draw):
+    """Draw facts around every default threshold, with missing values, for the checklist/fast-path agreement."""
+    from datetime import date as _date
+
+    from programme_factory import DIMS, facts
+
+    near = st.one_of(st.none(), st.sampled_from([0.0, 39.0, 40.0, 59.9999999999, 60.0, 69.0, 70.0, 10.0, 10.5, 95.0]))
+
+    def around(good):  # mostly passing, so that a single failing or missing value is often the only one
+        return st.one_of(st.just(good), st.just(good), near)
+
+    dims = {d: draw(around(65.0)) for d in draw(st.lists(st.sampled_from(DIMS), max_size=3, unique=True))}
+    return facts(
+        basis=draw(st.sampled_from([None, "self", "verified", "verified"])),
+        snapshot_on=draw(
+            st.one_of(st.just(_date(2026, 3, 1)), st.none(), st.dates(_date(2025, 6, 1), _date(2026, 7, 2)))
+        ),
+        maturity=draw(around(72.0)),
+        composite=draw(near),
+        dimensions=dims or draw(st.sampled_from([{}, dict.fromkeys(DIMS, 65.0)])),
+        confidence=draw(around(80.0)),
+        evidence_coverage=draw(around(85.0)),
+        trust_gap=draw(st.one_of(around(3.0), st.just(-3.0))),
+        consents=frozenset(draw(st.lists(st.sampled_from(["share_with_bureau", "publish_results"]), unique=True))),
+    )
+
+
+@settings(max_examples=400, deadline=None)
+@given(any_facts(), st.sampled_from(["enterprise", "project"]))
+def test_the_fast_eligibility_check_agrees_with_the_checklist(f, kind):
+    from scoring.programme import check_eligibility, default_params
+    from scoring.programme.eligibility import passes_all
+
+    params = default_params(kind)
+    full = check_eligibility(f, params, AS_OF)
+    short = check_eligibility(f, params, AS_OF, failures_only=True)
+    assert passes_all(f, params.eligibility, AS_OF) == full.eligible == short.eligible
+    assert short.rules == full.failed
+
+
+@given(st.lists(st.integers(0, 10).map(float), min_size=1, max_size=20), st.integers(0, 10).map(float))
+def test_the_rounds_percentile_is_the_benchmarks(values, value):
+    from scoring.benchmark import percentile_rank
+    from scoring.programme.selection import _percentile
+
+    ascending = sorted([*values, value])
+    assert _percentile(ascending, value) == pytest.approx(percentile_rank(ascending, value))

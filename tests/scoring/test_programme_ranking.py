@@ -198,3 +198,30 @@ def test_diff_lists_who_enters_and_leaves_and_why():
     assert [(c.application_id, c.after_reason) for c in diff.left] == [("hn1", "displaced_by_minimum")]
     assert diff.changed == ()  # hy1 stays in for the minimum, hn2 stays displaced, hn3 stays below the cut
     assert diff_rankings(decided, decided).entered == diff_rankings(decided, decided).changed == ()
+
+
+def test_a_stored_verdict_is_used_only_while_it_fits_the_reviews_and_the_rules():
+    from dataclasses import replace
+
+    from scoring.programme import is_current, project_score
+
+    p = enterprise()
+    revs = reviews(p, 0.8, 0.75)
+    verdict = project_score(revs, p)
+    assert is_current(verdict, revs, p) and is_current(verdict, tuple(reversed(revs)), p)
+    # A marked stored verdict shows whether rank reused it or recomputed from the reviews.
+    marked = replace(verdict, final=99.0)
+    used = rank([candidate("a", "silk", "nanhu", 80.0, reviews=revs, expert=marked)], p, AS_OF)
+    assert used.entry("a").expert.final == 99.0
+    stale = reviews(p, 0.8, 0.7)  # a review changed after the verdict was stored
+    assert not is_current(marked, stale, p)
+    fresh = rank([candidate("a", "silk", "nanhu", 80.0, reviews=stale, expert=marked)], p, AS_OF)
+    assert fresh.entry("a").expert.final == pytest.approx(75.0)
+    other_rules = p.replace({"review": {"split_threshold": 4}})  # a preview: the 5-point split is now too wide
+    assert not is_current(marked, revs, other_rules)
+    assert (
+        rank([candidate("a", "silk", "nanhu", 80.0, reviews=revs, expert=marked)], other_rules, AS_OF)
+        .entry("a")
+        .expert.status
+        == "needs_third_review"
+    )
