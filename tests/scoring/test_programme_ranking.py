@@ -225,3 +225,18 @@ def test_a_stored_verdict_is_used_only_while_it_fits_the_reviews_and_the_rules()
         .expert.status
         == "needs_third_review"
     )
+
+
+def test_results_serialise_for_the_decision_record_and_a_stored_verdict_round_trips():
+    import json
+
+    from scoring import codec
+    from scoring.programme import ProjectScore, project_score
+
+    p = enterprise()
+    revs = reviews(p, 0.8, 0.7)
+    ranking = rank([candidate("a", "silk", "nanhu", 80.0, reviews=revs)], p, AS_OF)
+    record = json.loads(json.dumps(codec.to_dict(ranking)))
+    assert record["entries"][0]["reason"] == "score" and record["as_of"] == AS_OF.isoformat()
+    verdict = project_score(revs, p)
+    assert codec.from_dict(ProjectScore, json.loads(json.dumps(codec.to_dict(verdict)))) == verdict
