@@ -5,10 +5,9 @@ from __future__ import annotations
 import random
 from datetime import date
 
-from conftest import app_session, fill_answers
-
 from saas.models import Firm, ScoreSnapshot, User, utcnow
 from scoring.programme import check_eligibility, default_params, facts_from_snapshot, local_date
+from tests.conftest import app_session, fill_answers
 
 
 def _row(snapshot: ScoreSnapshot) -> dict:
