@@ -124,6 +124,9 @@ class RoundParams:
     def replace(self, changes: Mapping[str, Any]) -> RoundParams:
         """Return validated parameters with ``changes`` (nested like ``to_dict``) applied, e.g. for a preview.
 
+        Sections merge field by field; a per-group minimum map (``industry_minimums``, ``county_minimums``) and
+        every list are replaced whole.
+
         :raises ProgrammeError: if the changed parameters are invalid.
         """
         return RoundParams.from_dict(_merge(self.to_dict(), changes))
