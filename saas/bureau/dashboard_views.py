@@ -34,10 +34,18 @@ def dashboard_page() -> Any:
             [[dashboard.cell_text(heat.value(r, c), heat.kind) for c in heat.columns] for r in heat.rows],
             title=heat.title,
             desc=_(
-                "Mean composite score of the latest assessment of each firm; cells with fewer than 5 firms are hidden."
+                "Mean composite score of the latest assessment of each firm; cells marked “<%(k)d” rest on fewer than "
+                "%(k)d firms, cells marked “×” are hidden to protect them.",
+                k=dashboard.cohort_k(),
             ),
         )
-    return render_template("bureau/dashboard.html", tables=tables, heatmap=heatmap, cell_text=dashboard.cell_text)
+    return render_template(
+        "bureau/dashboard.html",
+        tables=tables,
+        heatmap=heatmap,
+        cell_text=dashboard.cell_text,
+        legend=dashboard.legend(),
+    )
 
 
 @bp.route("/dashboard.xlsx")
@@ -53,6 +61,12 @@ def dashboard_xlsx() -> Any:
         for row in table.rows:
             sheet.append([table.row_labels[row], *(_xlsx_value(table, row, c) for c in table.columns)])
         sheet.column_dimensions["A"].width = 22
+    notes = book.create_sheet("legend")
+    notes.append([_("Legend")])
+    notes["A1"].font = Font(bold=True)
+    for marker, text in dashboard.legend():
+        notes.append([marker, text])
+    notes.column_dimensions["B"].width = 100
     buffer = io.BytesIO()
     book.save(buffer)
     buffer.seek(0)
@@ -94,6 +108,7 @@ def cohort_pdf() -> Any:
         "report_date": utcnow().date().isoformat(),
         "scope": str(COUNTIES[g.user.staff_county]) if g.user.staff_county and g.user.kind != "admin" else "",
         "suppress_k": dashboard.cohort_k(),
+        "legend": dashboard.legend(),
         "tables": [
             {
                 "key": t.key,
