@@ -60,6 +60,10 @@ class Table:
     kind: str = "count"
     row_labels: dict[str, str] = field(default_factory=dict)
     column_labels: dict[str, str] = field(default_factory=dict)
+    mean_columns: tuple[str, ...] = ()  # columns of means in a table of counts (printed with one decimal)
+
+    def column_kind(self, column: str) -> str:
+        return "mean" if column in self.mean_columns else self.kind
 
     def value(self, row: str, column: str) -> Cell:
         return self.cells.get(row, {}).get(column, Cell(None, EMPTY))
@@ -173,7 +177,7 @@ class Publication:
             outcome = sdc.protect(family, k)
             self.families[family.name], self.outcomes[family.name] = family, outcome
             self.status.update(dict.fromkeys(outcome.secondary, SECONDARY))
-            self.status.update(dict.fromkeys(outcome.primary, PRIMARY))
+            self.status.update(dict.fromkeys(outcome.primary | outcome.zeros, PRIMARY))  # a hidden 0 is "<k" too
 
     # --- the families -------------------------------------------------------------------------------------------
 
@@ -233,6 +237,8 @@ class Publication:
                     figures.append(sdc.Figure(("new", vc, vi, t), (cs, is_, (j,)), int(news[j]), sdc.VIRTUAL))
                 upto = tuple(range(j + 1))
                 figures.append(sdc.Figure(("cumulative", vc, vi, t), (cs, is_, upto), int(news[: j + 1].sum())))
+            if not news.sum():  # the other tables print no row for an empty group: that it is empty is public
+                figures.append(sdc.Figure(("empty", vc, vi), (cs, is_, tuple(range(MONTHS + 1))), 0, sdc.KNOWN))
         return sdc.Family("over_time", shape, figures, weights, ordered=(2,))
 
     def _bands(self) -> sdc.Family:
@@ -278,9 +284,11 @@ class Publication:
         for vc, vi, cs, is_ in self._views():
             if vi is None:
                 continue
+            group = sum(1 for r in self.latest if _in(r, vc, vi))
             for d, key in enumerate(self.dims):
                 n = int(x[np.ix_(cs, is_, (d,))].sum())
-                figures.append(sdc.Figure(("dim", vc, vi, key), (cs, is_, (d,)), n))
+                # an empty group prints no row at all, so its zeros are public and cannot be hidden
+                figures.append(sdc.Figure(("dim", vc, vi, key), (cs, is_, (d,)), n, sdc.SHOWN if group else sdc.KNOWN))
         return sdc.Family("dimensions", shape, figures, x)
 
     def _movement(self) -> sdc.Family:
@@ -294,9 +302,10 @@ class Publication:
             if vi is None:
                 continue
             cell = x[np.ix_(cs, is_, range(shape[2]))].sum(axis=(0, 1))
-            figures.append(sdc.Figure(("firms", vc, vi), (cs, is_, tuple(range(shape[2]))), int(cell.sum())))
+            role = sdc.SHOWN if cell.sum() else sdc.KNOWN  # an empty group prints no row: its zeros are public
+            figures.append(sdc.Figure(("firms", vc, vi), (cs, is_, tuple(range(shape[2]))), int(cell.sum()), role))
             for m, name in enumerate(MOVEMENT):
-                figures.append(sdc.Figure(("move", vc, vi, name), (cs, is_, (m,)), int(cell[m])))
+                figures.append(sdc.Figure(("move", vc, vi, name), (cs, is_, (m,)), int(cell[m]), role))
         return sdc.Family("movement", shape, figures, x)
 
     def _deltas(self) -> list[tuple[int, int, float]]:
@@ -455,6 +464,7 @@ class Publication:
             ["firms", "mean_delta", *MOVEMENT],
             list(cells),
             cells,
+            mean_columns=("mean_delta",),
         )
 
 
@@ -535,13 +545,13 @@ def legend() -> list[tuple[str, str]]:
     """Return (marker, explanation) for the legend printed under every table, on the page and in every export."""
     k = cohort_k()
     return [
-        (f"<{k}", str(_l("Fewer than %(k)d firms: hidden so that no single firm can be recognised.", k=k))),
+        (f"<{k}", str(_l("Fewer than %(k)d firms (possibly none): hidden so that no firm can be recognised.", k=k))),
         (
             "×",
             str(
                 _l(
-                    "Hidden although it rests on %(k)d or more firms (or none): with the totals, the running totals "
-                    "or the other tables it would give back a cell marked “<%(k)d”.",
+                    "Hidden although it rests on %(k)d or more firms: with the totals, the running totals or the "
+                    "other tables it would give back a cell marked “<%(k)d”.",
                     k=k,
                 )
             ),

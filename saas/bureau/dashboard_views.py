@@ -80,9 +80,10 @@ def dashboard_xlsx() -> Any:
 
 def _xlsx_value(table: dashboard.Table, row: str, column: str) -> Any:
     cell = table.value(row, column)
+    kind = table.column_kind(column)
     if cell.suppressed or cell.value is None:
-        return dashboard.cell_text(cell, table.kind)
-    return round(cell.value, 1) if table.kind == "mean" else int(cell.value)
+        return dashboard.cell_text(cell, kind)
+    return round(cell.value, 1) if kind == "mean" else int(cell.value)
 
 
 @bp.route("/reports/cohort.pdf")
@@ -116,7 +117,8 @@ def cohort_pdf() -> Any:
                 "row_header": t.row_header,
                 "columns": [t.column_labels[c] for c in t.columns],
                 "rows": [
-                    [t.row_labels[r], *(dashboard.cell_text(t.value(r, c), t.kind) for c in t.columns)] for r in t.rows
+                    [t.row_labels[r], *(dashboard.cell_text(t.value(r, c), t.column_kind(c)) for c in t.columns)]
+                    for r in t.rows
                 ],
             }
             for t in tables

@@ -55,13 +55,15 @@ class Family:
 class Outcome:
     """Which shown figures are hidden and why, with the certificates that prove the protection."""
 
-    primary: set[Hashable] = field(default_factory=set)
-    secondary: set[Hashable] = field(default_factory=set)
+    primary: set[Hashable] = field(default_factory=set)  # 1 … k−1 firms
+    secondary: set[Hashable] = field(default_factory=set)  # k or more firms, hidden to protect others
+    zeros: set[Hashable] = field(default_factory=set)  # no firm, hidden to protect others (printed like a primary)
     certificates: list[tuple[np.ndarray, ...]] = field(default_factory=list)
-    pinned: set[Hashable] = field(default_factory=set)  # sensitive, but fixed by the known figures alone
+    pinned: set[Hashable] = field(default_factory=set)  # hidden, but fixed by the known figures alone
+    fallback: bool = False  # no hypercube fitted some figure, so every shown figure of the family was hidden
 
     def hidden(self) -> set[Hashable]:
-        return self.primary | self.secondary
+        return self.primary | self.secondary | self.zeros
 
 
 def _box_matrices(family: Family) -> list[np.ndarray]:
@@ -129,6 +131,7 @@ def protect(family: Family, k: int) -> Outcome:
     hidden = sensitive & shown
     outcome = Outcome(primary={figs[i].key for i in np.flatnonzero(hidden)})
     covered = np.zeros(len(figs), dtype=bool)  # sensitive figures that a certificate already protects
+    public: set[Hashable] | None = None  # sensitive figures that the known figures alone determine
     order = sorted(np.flatnonzero(sensitive), key=lambda i: (-int(np.prod([len(s) for s in figs[i].sets])), n[i]))
     for p in order:
         if covered[p]:
@@ -140,21 +143,29 @@ def protect(family: Family, k: int) -> Outcome:
         effect = _combine([(m[rel] @ f) for m, f in zip(mats, stacks, strict=True)])
         touch = _combine([t[rel] for t in touch_d])
         published = ((shown & ~hidden) | known)[rel]
-        need = ((effect != 0) | ((touch > 0) & (n[rel] == 0)[:, None])) & published[:, None]
+        need = (effect != 0) & published[:, None]
+        # known figures cannot be hidden; a printed zero that z touches without changing it would still pin its
+        # atoms to 0 (counts are not negative), so z must not touch one
+        blocked = (touch > 0) & (effect == 0) & (published & (n[rel] == 0))[:, None]
         own = int(np.searchsorted(rel, p))
-        invalid = (need & known[rel][:, None]).any(axis=0) | (effect[own] == 0)
+        invalid = (need & known[rel][:, None]).any(axis=0) | blocked.any(axis=0) | (effect[own] == 0)
         cost = (need * (n[rel] + 1)[:, None]).sum(axis=0) + np.where(invalid, 10**12, 0)
         best = int(np.argmin(cost))
         if invalid[best]:
+            if public is None:
+                public = recoverable(family, {f.key for f in figs if f.role != KNOWN}, among=order)
+            if figs[p].key in public:  # the known figures fix it (a group's size): hidden, but nothing to prove
+                outcome.pinned.add(figs[p].key)
+                continue
             hidden |= shown  # no hypercube fits: hide every shown figure of the family
+            outcome.fallback = True
             continue
         hidden[rel[need[:, best]]] = True
         combo = np.unravel_index(best, [len(o) for o in options])
         outcome.certificates.append(tuple(options[d][j] for d, j in enumerate(combo)))
         covered[rel[effect[:, best] != 0]] = True
-    outcome.secondary = {figs[i].key for i in np.flatnonzero(hidden & ~sensitive)} | {
-        figs[i].key for i in np.flatnonzero(hidden & sensitive) if figs[i].key not in outcome.primary
-    }
+    outcome.secondary = {figs[i].key for i in np.flatnonzero(hidden & ~sensitive & (n > 0))}
+    outcome.zeros = {figs[i].key for i in np.flatnonzero(hidden & (n == 0))}
     _check(family, outcome, mats, n, known, shown, hidden, sensitive)
     return outcome
 
@@ -178,13 +189,10 @@ def _check(
         if (published & ((effect != 0) | ((touch > 0) & (n == 0)))).any():
             raise AssertionError(f"{family.name}: a certificate no longer holds")
         covered |= effect != 0
-    rest = np.flatnonzero(sensitive & ~covered)
-    if len(rest):  # only after hiding every shown figure: prove by rank, or record what the known figures fix
-        again = recoverable(family, {family.figures[i].key for i in np.flatnonzero(hidden)})
-        for i in rest:
-            key = family.figures[i].key
-            if key in again:
-                outcome.pinned.add(key)
+    rest = [i for i in np.flatnonzero((sensitive | hidden) & ~covered) if family.figures[i].key not in outcome.pinned]
+    if rest:  # only after hiding every shown figure: prove by rank, or record what the known figures fix
+        hidden_keys = {family.figures[i].key for i in np.flatnonzero(hidden)}
+        outcome.pinned |= recoverable(family, hidden_keys, among=rest)
 
 
 def vector(family: Family, fig: Figure) -> np.ndarray:
@@ -194,7 +202,9 @@ def vector(family: Family, fig: Figure) -> np.ndarray:
     return v.ravel()
 
 
-def recoverable(family: Family, hidden: set[Hashable], *, tol: float = 1e-9) -> set[Hashable]:
+def recoverable(
+    family: Family, hidden: set[Hashable], *, among: Sequence[int] | None = None, tol: float = 1e-9
+) -> set[Hashable]:
     """Return the keys of the sensitive or hidden figures whose exact value follows from the published ones.
 
     Published = shown and not hidden, plus known. Atoms inside a published zero are known to be 0 (counts are not
@@ -215,7 +225,7 @@ def recoverable(family: Family, hidden: set[Hashable], *, tol: float = 1e-9) -> 
     else:
         basis = np.zeros((0, int(keep.sum())))
     out = set()
-    for f in figs:
+    for f in figs if among is None else [figs[i] for i in among]:
         if f.role == KNOWN or not (f.key in hidden or f.role == VIRTUAL):
             continue
         v = vector(family, f)[keep]
