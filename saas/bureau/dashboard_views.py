@@ -35,7 +35,7 @@ def dashboard_page() -> Any:
             title=heat.title,
             desc=_(
                 "Mean composite score of the latest assessment of each firm; cells marked “<%(k)d” rest on fewer than "
-                "%(k)d firms, cells marked “×” are hidden to protect them.",
+                "%(k)d firms (possibly none), cells marked “×” are hidden to protect them.",
                 k=dashboard.cohort_k(),
             ),
         )
