@@ -196,6 +196,11 @@ class Publication:
                 )
         return out
 
+    @staticmethod
+    def _weight(vc: str | None, vi: str | None) -> float:
+        """Hiding a city-wide figure costs 4 times, a county's or an industry's twice, a group's once."""
+        return 1.0 + (vc is None) + (vi is None) + (vc is None and vi is None)
+
     def _ci(self, r: Record) -> tuple[int, int]:
         return self.counties.index(r.county), self.industries.index(r.industry)
 
@@ -232,11 +237,14 @@ class Publication:
             figures.append(sdc.Figure(("pre", vc, vi), (cs, is_, (0,)), int(news[0]), sdc.VIRTUAL))
             for t in range(MONTHS):
                 j = t + 1
-                figures.append(sdc.Figure(("assessed", vc, vi, t), (cs, is_, (j,)), len(per_month[j])))
+                w = self._weight(vc, vi)
+                figures.append(sdc.Figure(("assessed", vc, vi, t), (cs, is_, (j,)), len(per_month[j]), weight=w))
                 if int(news[j]) != len(per_month[j]):
                     figures.append(sdc.Figure(("new", vc, vi, t), (cs, is_, (j,)), int(news[j]), sdc.VIRTUAL))
                 upto = tuple(range(j + 1))
-                figures.append(sdc.Figure(("cumulative", vc, vi, t), (cs, is_, upto), int(news[: j + 1].sum())))
+                figures.append(
+                    sdc.Figure(("cumulative", vc, vi, t), (cs, is_, upto), int(news[: j + 1].sum()), weight=w)
+                )
             if not news.sum():  # the other tables print no row for an empty group: that it is empty is public
                 figures.append(sdc.Figure(("empty", vc, vi), (cs, is_, tuple(range(MONTHS + 1))), 0, sdc.KNOWN))
         return sdc.Family("over_time", shape, figures, weights, ordered=(2,))
@@ -253,7 +261,8 @@ class Publication:
             cell = x[np.ix_(cs, is_, range(shape[2]))].sum(axis=(0, 1))
             for b in range(shape[2]):
                 if vc is not None or vi is not None:
-                    figures.append(sdc.Figure(("band", vc, vi, b), (cs, is_, (b,)), int(cell[b])))
+                    w = self._weight(vc, vi)
+                    figures.append(sdc.Figure(("band", vc, vi, b), (cs, is_, (b,)), int(cell[b]), weight=w))
             total = tuple(range(shape[2]))
             figures.append(sdc.Figure(("band_total", vc, vi), (cs, is_, total), int(cell.sum()), sdc.KNOWN))
         return sdc.Family("bands", shape, figures, x)

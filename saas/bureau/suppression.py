@@ -38,6 +38,7 @@ class Figure:
     sets: tuple[tuple[int, ...], ...]
     n: int
     role: str = SHOWN
+    weight: float = 1.0  # the cost of hiding it is (n + 1) · weight: raise it for the figures readers need most
 
 
 @dataclass
@@ -125,6 +126,7 @@ def protect(family: Family, k: int) -> Outcome:
     weights = family.weights if family.weights is not None else np.ones(family.shape, dtype=np.int64)
     mats = _box_matrices(family)
     n = np.array([f.n for f in figs], dtype=np.int64)
+    price = (n + 1) * np.array([f.weight for f in figs])
     role = np.array([f.role for f in figs])
     shown, known = role == SHOWN, role == KNOWN
     sensitive = (n > 0) & (n < k) & ~known
@@ -149,7 +151,7 @@ def protect(family: Family, k: int) -> Outcome:
         blocked = (touch > 0) & (effect == 0) & (published & (n[rel] == 0))[:, None]
         own = int(np.searchsorted(rel, p))
         invalid = (need & known[rel][:, None]).any(axis=0) | blocked.any(axis=0) | (effect[own] == 0)
-        cost = (need * (n[rel] + 1)[:, None]).sum(axis=0) + np.where(invalid, 10**12, 0)
+        cost = (need * price[rel][:, None]).sum(axis=0) + np.where(invalid, 10**12, 0)
         best = int(np.argmin(cost))
         if invalid[best]:
             if public is None:
