@@ -147,6 +147,18 @@ def _page(html: str) -> tuple[dict[str, Any], dict[tuple[str, str, str], str]]:
     return layout, cells
 
 
+def _chart_matches_table(html: str, layout: dict[str, Any], cells: dict[tuple[str, str, str], str]) -> None:
+    """The heatmap chart prints, cell by cell, what the heatmap table prints (hidden cells stay grey and marked)."""
+    svg = re.search(r'<svg[^>]*aria-labelledby="heatmap-title.*?</svg>', html, re.S).group(0)
+    spec = layout["heatmap"]
+    texts = [unescape(t) for t in re.findall(r'text-anchor="middle" fill="[^"]+">([^<]*)</text>', svg)]
+    texts = texts[len(spec["columns"]) :]  # after the column headings, one text per cell, row by row
+    table = [cells[("heatmap", code, c)] for code in spec["rows"].values() for c in spec["columns"]]
+    assert texts == table
+    grey = re.findall(r'fill="(#[0-9a-f]{6})"/><text[^>]*>([^<]*)</text>', svg)
+    assert all(fill == "#eaeef2" for fill, text in grey if unescape(text) in (*HIDDEN, "—"))
+
+
 def _xlsx(data: bytes, layout: dict[str, Any]) -> dict[tuple[str, str, str], str]:
     book = load_workbook(io.BytesIO(data), read_only=True)
     cells = {}
@@ -324,7 +336,9 @@ def _download_everything(
             printed[figure], where[figure] = text, source
 
     city = staff_client(make_client, create_user)
-    layout, cells = _page(city.get("/bureau/dashboard").get_data(as_text=True))
+    html = city.get("/bureau/dashboard").get_data(as_text=True)
+    layout, cells = _page(html)
+    _chart_matches_table(html, layout, cells)
     months = list(layout["over_time"]["rows"])
     note((None, None), "city page", cells, months)
     note((None, None), "city xlsx", _xlsx(city.get("/bureau/dashboard.xlsx").data, layout), months)
