@@ -11,6 +11,7 @@ explains the rules.
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Hashable
 from dataclasses import dataclass, field
@@ -487,6 +488,7 @@ def _mean(values: list[float]) -> float | None:
 
 _CACHE: dict[Hashable, Publication] = {}
 _CACHE_SIZE = 4
+_CACHE_LOCK = threading.Lock()
 
 
 def publication(dbs: Session, dims: list[str], now: datetime, k: int) -> Publication:
@@ -496,9 +498,10 @@ def publication(dbs: Session, dims: list[str], now: datetime, k: int) -> Publica
     found = _CACHE.get(key)
     if found is None:
         found = Publication(records, dims, now.replace(second=0, microsecond=0), k)
-        while len(_CACHE) >= _CACHE_SIZE:
-            _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = found
+        with _CACHE_LOCK:
+            while len(_CACHE) >= _CACHE_SIZE:
+                _CACHE.pop(next(iter(_CACHE)))
+            _CACHE[key] = found
     return found
 
 
