@@ -34,10 +34,18 @@ def dashboard_page() -> Any:
             [[dashboard.cell_text(heat.value(r, c), heat.kind) for c in heat.columns] for r in heat.rows],
             title=heat.title,
             desc=_(
-                "Mean composite score of the latest assessment of each firm; cells with fewer than 5 firms are hidden."
+                "Mean composite score of the latest assessment of each firm; cells marked “<%(k)d” rest on fewer than "
+                "%(k)d firms (possibly none), cells marked “×” are hidden to protect them.",
+                k=dashboard.cohort_k(),
             ),
         )
-    return render_template("bureau/dashboard.html", tables=tables, heatmap=heatmap, cell_text=dashboard.cell_text)
+    return render_template(
+        "bureau/dashboard.html",
+        tables=tables,
+        heatmap=heatmap,
+        cell_text=dashboard.cell_text,
+        legend=dashboard.legend(),
+    )
 
 
 @bp.route("/dashboard.xlsx")
@@ -53,6 +61,12 @@ def dashboard_xlsx() -> Any:
         for row in table.rows:
             sheet.append([table.row_labels[row], *(_xlsx_value(table, row, c) for c in table.columns)])
         sheet.column_dimensions["A"].width = 22
+    notes = book.create_sheet("legend")
+    notes.append([_("Legend")])
+    notes["A1"].font = Font(bold=True)
+    for marker, text in dashboard.legend():
+        notes.append([marker, text])
+    notes.column_dimensions["B"].width = 100
     buffer = io.BytesIO()
     book.save(buffer)
     buffer.seek(0)
@@ -66,9 +80,10 @@ def dashboard_xlsx() -> Any:
 
 def _xlsx_value(table: dashboard.Table, row: str, column: str) -> Any:
     cell = table.value(row, column)
+    kind = table.column_kind(column)
     if cell.suppressed or cell.value is None:
-        return dashboard.cell_text(cell, table.kind)
-    return round(cell.value, 1) if table.kind == "mean" else int(cell.value)
+        return dashboard.cell_text(cell, kind)
+    return round(cell.value, 1) if kind == "mean" else int(cell.value)
 
 
 @bp.route("/reports/cohort.pdf")
@@ -94,6 +109,7 @@ def cohort_pdf() -> Any:
         "report_date": utcnow().date().isoformat(),
         "scope": str(COUNTIES[g.user.staff_county]) if g.user.staff_county and g.user.kind != "admin" else "",
         "suppress_k": dashboard.cohort_k(),
+        "legend": dashboard.legend(),
         "tables": [
             {
                 "key": t.key,
@@ -101,7 +117,8 @@ def cohort_pdf() -> Any:
                 "row_header": t.row_header,
                 "columns": [t.column_labels[c] for c in t.columns],
                 "rows": [
-                    [t.row_labels[r], *(dashboard.cell_text(t.value(r, c), t.kind) for c in t.columns)] for r in t.rows
+                    [t.row_labels[r], *(dashboard.cell_text(t.value(r, c), t.column_kind(c)) for c in t.columns)]
+                    for r in t.rows
                 ],
             }
             for t in tables
