@@ -72,6 +72,7 @@ def _bands(raw: dict[str, Any]) -> Bands:
         tuple(text(t) for t in raw["labels"]),
         bool(raw.get("unconfirmed", False)),
         text(raw.get("note")),
+        raw.get("at_cutpoint", "higher"),
     )
 
 

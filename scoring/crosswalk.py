@@ -58,7 +58,7 @@ def crosswalk_for(target: Instrument, source_id: str, source_version: str) -> Cr
 
 
 def check_crosswalk(target: Instrument, source: Instrument) -> None:
-    """Check that the crosswalk from ``source`` names only maturity dimensions of ``source``.
+    """Check that the crosswalk from ``source`` names only dimensions of ``source`` (maturity or outcome).
 
     :raises InstrumentError: one problem per unknown source dimension, or if there is no such crosswalk.
     """
@@ -69,9 +69,9 @@ def check_crosswalk(target: Instrument, source: Instrument) -> None:
     where = f"{target.id} {target.version}"
     if crosswalk is None:
         raise InstrumentError([(where, "$.crosswalks", f"no crosswalk from {source.id} {source.version}")])
-    known = {d.id for d in source.dimensions if d.role == MATURITY}
+    known = {d.id for d in source.dimensions}
     problems = [
-        (where, f"$.crosswalks[{i}].dimensions.{dim}.{src}", f"unknown maturity dimension '{src}' in {source.id}")
+        (where, f"$.crosswalks[{i}].dimensions.{dim}.{src}", f"unknown dimension '{src}' in {source.id}")
         for dim, mapping in crosswalk.dimensions.items()
         for src in mapping
         if src not in known

@@ -81,10 +81,16 @@ def gated_level(p: Sequence[float | None], critical: Sequence[tuple[int, float]]
 
 
 def band(score: float | None, params: Params) -> int | None:
-    """Return the band index (0 = below the first cutpoint) of a 0–100 score; None without a score or bands."""
-    if score is None or params.bands is None:
+    """Return the band index (0 = below the first cutpoint) of a 0–100 score; None without a score or bands.
+
+    A score at a cutpoint (within TOL) takes the higher band, or the lower one with ``at_cutpoint: lower``.
+    """
+    bands = params.bands
+    if score is None or bands is None:
         return None
-    return sum(1 for cut in params.bands.cutpoints if at_least(score, cut))
+    if bands.at_cutpoint == "lower":
+        return sum(1 for cut in bands.cutpoints if above(score, cut))
+    return sum(1 for cut in bands.cutpoints if at_least(score, cut))
 
 
 def score_dimension(

@@ -24,12 +24,17 @@ class CostTier:
 
 @dataclass(frozen=True)
 class Bands:
-    """Score bands on 0–100: ``labels[i]`` names the band of scores with ``i`` cutpoints at or below them."""
+    """Score bands on 0–100: ``labels[i]`` names the band of scores with ``i`` cutpoints below them.
+
+    ``at_cutpoint`` says where a score exactly at a cutpoint goes: "higher" (MIIT: 一级 is 20–40, 20 included) or
+    "lower" (DMA: Basic is ≤ 25).
+    """
 
     cutpoints: tuple[float, ...]
     labels: tuple[Text, ...]
     unconfirmed: bool = False
     note: Text | None = None
+    at_cutpoint: str = "higher"
 
 
 @dataclass(frozen=True)
