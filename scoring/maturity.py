@@ -6,9 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from scoring.model import MATURITY, Layout, LayoutDimension, Params
 from scoring.results import DimensionScore, IndicatorScore, ViewResult
-from scoring.tolerance import TOL, above, at_least, below
-
-__all__ = ["TOL"]  # re-exported for older imports; compare thresholds with scoring.tolerance
+from scoring.tolerance import above, at_least, below
 
 Scores = Mapping[str, float | None]  # question id -> item score; None = N/A
 # dimension id -> (e_q per non-N/A question, N/A share); depends only on which questions are N/A.
