@@ -68,12 +68,10 @@ def plausibility_flags(
         if all(_holds(c, layout, inp, params, scores) for c in rule.conditions)
     ]
     maturity_q = [qid for qid, ref in layout.index.items() if layout.dimension(ref.dimension_id).role == MATURITY]
-    answered = [
-        (s, max_score(layout.index[qid].question, params))
-        for qid in maturity_q
-        if qid in inp.answers and (s := scores[qid]) is not None
-    ]
-    if len(answered) >= params.all_max_min_questions and all(at_least(s, top) for s, top in answered):
+    answered = [(qid, s) for qid in maturity_q if qid in inp.answers and (s := scores[qid]) is not None]
+    if len(answered) >= params.all_max_min_questions and all(
+        at_least(s, max_score(layout.index[qid].question, params)) for qid, s in answered
+    ):
         flags.append(make_flag("all_max", "warning"))
     for ds in view.dimensions:
         if ds.insufficient:
