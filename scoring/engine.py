@@ -13,7 +13,7 @@ from scoring.model import MATURITY, Instrument, Layout, Params
 from scoring.plausibility import plausibility_flags
 from scoring.priority import priorities
 from scoring.results import AssessmentInput, QuestionResult, ScoreResult
-from scoring.tolerance import below
+from scoring.tolerance import at_most, below
 
 ENGINE_VERSION = "1.1.0"
 
@@ -153,7 +153,7 @@ def _evidence_coverage(
     num = den = 0.0
     for qid, g in global_w.items():
         rule, s = layout.index[qid].question.evidence, scores[qid]
-        if rule is None or s is None or s <= rule.cap:
+        if rule is None or s is None or at_most(s, rule.cap):
             continue
         answer, override = inp.answers.get(qid), inp.overrides.get(qid)
         den += g
