@@ -11,13 +11,24 @@ Instruments
         wizard order; each has .id, .name (Text), .weight, .role, .indicators and .questions
     industries(instrument) -> tuple[str, ...]           pack ids plus "other"
     check_answer_value(instrument, question, value)    canonical value, or InvalidAnswer (e.g. for autosave checks)
+    Question.states, .scale, .scale_labels             a row/requirement question's answer states, values, labels
+    instrument.outputs -> Outputs                      which outputs exist (levels, bands, composite, outcome,
+                                                       advice, priorities, evidence); absent ones are None / empty
+    caveats(instrument) -> tuple[Caveat, ...]           notes on what the sources leave unconfirmed (method appendix)
 
 Scoring
     score_assessment(instrument, AssessmentInput) -> ScoreResult
     recompute(instrument, result) -> ScoreResult        rescore result.inputs (raises RubricMismatch on another version)
     is_stale(instrument, result) -> bool                engine or instrument version changed since scoring
     radar_data(instrument, result, lang="zh") -> dict   labels + self/evidence/verified series for the radar chart
-    ScoreResult.to_dict() / ScoreResult.from_dict(data) JSON-ready snapshot, inputs included
+    ScoreResult.to_dict() / ScoreResult.from_dict(data) JSON-ready snapshot, inputs included; .outputs says what exists
+
+Crosswalks (a target instrument says how to estimate its dimensions from a source instrument version's scores)
+    crosswalk_estimate(target, source, result, view="self") -> CrosswalkEstimate   labelled estimate, never a score
+    check_crosswalk(target, source)                     InstrumentError if it names unknown source dimensions
+    crosswalk_for(target, source_id, source_version) -> Crosswalk | None
+
+Thresholds: every comparison of a computed value with a threshold uses scoring.tolerance (1e-9, docs/scoring.md).
 
 Progress
     compare_results(instrument, before, after) -> Comparison      T0 -> T1 deltas, "no material change" below min_delta
@@ -69,11 +80,20 @@ from scoring.benchmark import (
     suppress,
     window_start,
 )
+from scoring.crosswalk import (
+    Caveat,
+    CrosswalkEstimate,
+    EstimatedDimension,
+    caveats,
+    check_crosswalk,
+    crosswalk_estimate,
+    crosswalk_for,
+)
 from scoring.engine import ENGINE_VERSION, score_assessment
 from scoring.errors import InstrumentError, InvalidAnswer, RubricMismatch, ScoringError
 from scoring.inputs import layout_for
 from scoring.items import canonical_value
-from scoring.model import Instrument, LayoutDimension, Question, Text
+from scoring.model import Crosswalk, Instrument, LayoutDimension, Outputs, Question, Text
 from scoring.progress import check_reassessment, compare_results
 from scoring.results import (
     AdviceItem,
@@ -152,14 +172,18 @@ __all__ = [
     "AdvicePlan",
     "Answer",
     "AssessmentInput",
+    "Caveat",
     "BenchmarkError",
     "BenchmarkParams",
     "Cell",
     "Cohort",
     "CohortStats",
     "Comparison",
+    "Crosswalk",
+    "CrosswalkEstimate",
     "DimensionDelta",
     "DimensionScore",
+    "EstimatedDimension",
     "Flag",
     "Instrument",
     "InstrumentError",
@@ -167,6 +191,7 @@ __all__ = [
     "LayoutDimension",
     "MetricPosition",
     "MetricStats",
+    "Outputs",
     "Override",
     "Peer",
     "PeerRecord",
@@ -182,9 +207,13 @@ __all__ = [
     "Text",
     "ViewResult",
     "all_cohort_stats",
+    "caveats",
     "check_answer_value",
+    "check_crosswalk",
     "check_reassessment",
     "compare_results",
+    "crosswalk_estimate",
+    "crosswalk_for",
     "histogram",
     "industries",
     "instrument_checksum",

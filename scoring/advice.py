@@ -7,9 +7,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from scoring.items import Move, moves
-from scoring.maturity import TOL, Structure, level_profile, level_sums, overall_level
+from scoring.maturity import Structure, level_profile, level_sums, overall_level
 from scoring.model import MATURITY, Layout, LayoutDimension, Params
 from scoring.results import AdviceItem, AdvicePlan, Answer, DimensionScore, ViewResult
+from scoring.tolerance import TOL, above, at_most
 
 Scores = Mapping[str, float | None]
 Key = tuple[str, int | str]
@@ -55,7 +56,7 @@ class _Problem:
 
     def done(self) -> bool:
         """Return whether every need is closed."""
-        return all(v <= TOL for v in self.need.values())
+        return all(at_most(v, 0) for v in self.need.values())
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,12 @@ class _Step:
 def advice_plans(
     layout: Layout, params: Params, answers: Mapping[str, Answer], scores: Scores, view: ViewResult, struct: Structure
 ) -> tuple[AdvicePlan, ...]:
-    """Return a plan to the next level for every scored maturity dimension below the top, then the overall plan."""
+    """Return a plan to the next level for every scored maturity dimension below the top, then the overall plan.
+
+    Without an advice block (which needs levels) there are no plans.
+    """
+    if params.advice is None or params.levels is None:
+        return ()
     ctx = _Ctx(layout, params, answers, scores, struct)
     dims = {d.id: d for d in layout.dimensions if d.role == MATURITY}
     plans = []
@@ -94,20 +100,22 @@ def advice_plans(
 def _overall_plan(ctx: _Ctx, view: ViewResult, level: int, dims: dict[str, LayoutDimension]) -> AdvicePlan:
     """Plan the overall level: weighted p̄_k gates plus every dimension up to (target − cap)."""
     params, target = ctx.params, level + 1
+    levels = params.levels
+    assert levels is not None
     scored = [
         (d, d.level) for d in view.dimensions if d.role == MATURITY and d.score is not None and d.level is not None
     ]
     problem = _Problem()
-    floor = target - params.overall_cap_above_min
+    floor = target - levels.overall_cap_above_min
     for ds, dim_level in scored:
         if dim_level < floor:
             _dimension_needs(ctx, problem, dims[ds.dimension_id], floor)
-    row = params.staircase[target - 1]
+    row = levels.staircase[target - 1]
     sums = {ds.dimension_id: _weights_and_possible(ctx, dims[ds.dimension_id]) for ds, _ in scored}
     for k in range(target):
         known = [(ds, pk) for ds, _ in scored if (pk := ds.attainment[k]) is not None]
         if not known:
-            problem.blocked |= not params.empty_level_passes
+            problem.blocked |= not levels.empty_level_passes
             continue
         total_w = sum(ds.weight for ds, _ in known)
         problem.add(("avg", k), row[k] - sum(ds.weight * pk for ds, pk in known) / total_w)
@@ -139,11 +147,13 @@ def _weights_and_possible(ctx: _Ctx, dim: LayoutDimension) -> tuple[dict[str, fl
 def _dimension_needs(ctx: _Ctx, problem: _Problem, dim: LayoutDimension, target: int) -> None:
     """Add the constraints of reaching ``target`` in one dimension: p_k gates and critical questions."""
     weights = ctx.struct[dim.id][0]
-    possible, achieved = level_sums(dim, ctx.scores, weights, ctx.params.max_level)
-    row = ctx.params.staircase[target - 1]
+    levels = ctx.params.levels
+    assert levels is not None
+    possible, achieved = level_sums(dim, ctx.scores, weights, levels.max_level)
+    row = levels.staircase[target - 1]
     for k in range(target):
         if possible[k] <= 0:
-            problem.blocked |= not ctx.params.empty_level_passes
+            problem.blocked |= not levels.empty_level_passes
             continue
         problem.add((dim.id, k), row[k] - 100 * achieved[k] / possible[k])
         for qid, e in weights.items():
@@ -167,7 +177,7 @@ def _solve(ctx: _Ctx, problem: _Problem, dims: list[LayoutDimension]) -> list[_S
     for dim in dims:
         for qid, e in ctx.struct[dim.id][0].items():
             s = ctx.scores[qid]
-            if s is None or not any(problem.need[key] > TOL for key, _ in problem.coef.get(qid, ())):
+            if s is None or not any(above(problem.need[key], 0) for key, _ in problem.coef.get(qid, ())):
                 continue
             q = ctx.layout.index[qid].question
             where[qid] = (dim.id, e, q.level or 0)
@@ -183,7 +193,7 @@ def _solve(ctx: _Ctx, problem: _Problem, dims: list[LayoutDimension]) -> list[_S
             continue
         delta = move.value if move.mode == "add" else move.value - current[qid]
         ratio = problem.useful(qid, delta) / ctx.params.cost_tiers[move.cost_tier - 1].cost if delta > 0 else 0.0
-        if ratio <= TOL:
+        if at_most(ratio, 0):
             continue
         key = (-round(ratio / TOL), order)  # whole multiples of TOL: near-ties become ties, broken by instrument order
         if heap and (heap[0][0], heap[0][1]) < key:

@@ -17,6 +17,7 @@ from statistics import fmean
 from typing import Any
 
 from scoring.errors import ScoringError
+from scoring.tolerance import TOL
 
 # Fallback chain: each level names the peer attributes a cohort must share with the firm.
 _FILTERS: dict[str, tuple[str, ...]] = {
@@ -219,8 +220,8 @@ def percentile_rank(sorted_values: Sequence[float], score: float, included: bool
 
 
 def histogram(sorted_values: Sequence[float], bins: int) -> tuple[int, ...]:
-    """Count ascending 0–100 values per equal-width bin; a bin holds its lower edge, the last one also 100."""
-    cuts = [bisect_left(sorted_values, 100 * i / bins) for i in range(1, bins)]
+    """Count ascending 0–100 values per equal-width bin; a bin holds its lower edge (within TOL), the last also 100."""
+    cuts = [bisect_left(sorted_values, 100 * i / bins - TOL) for i in range(1, bins)]
     return tuple(b - a for a, b in pairwise([0, *cuts, len(sorted_values)]))
 
 

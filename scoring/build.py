@@ -5,9 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from scoring.build_params import anchors, params, text
 from scoring.model import (
+    NAMED_STATES,
+    OUTCOME,
+    SCALED_TYPES,
     Condition,
-    CostTier,
+    Crosswalk,
     Dimension,
     EvidenceRule,
     ImpactItem,
@@ -17,6 +21,7 @@ from scoring.model import (
     LayoutDimension,
     LayoutIndicator,
     Option,
+    Outputs,
     Pack,
     PackIndicator,
     Params,
@@ -24,37 +29,64 @@ from scoring.model import (
     QuestionRef,
     Row,
     Rule,
-    Text,
+    Source,
 )
 
 
 def build_instrument(data: dict[str, Any], checksum: str) -> Instrument:
     """Build an Instrument from a dict that already passed schema and semantic checks."""
-    params = _params(data["parameters"])
-    cap = params.evidence_cap
+    p = params(data["parameters"])
+    aggregation = {d["id"]: d.get("aggregation", "mean") for d in data["dimensions"]}
     dims = tuple(
         Dimension(
-            d["id"], _text(d["name"]), d["role"], float(d["weight"]), tuple(_indicator(i, cap) for i in d["indicators"])
+            d["id"],
+            text(d["name"]),
+            d["role"],
+            float(d["weight"]),
+            tuple(_indicator(i, p) for i in d["indicators"]),
+            aggregation[d["id"]],
+            bool(d.get("unconfirmed", False)),
+            text(d.get("note")),
         )
         for d in data["dimensions"]
     )
-    packs = tuple(_pack(p, cap) for p in data.get("packs", []))
-    prio = data["priority"]
+    packs = tuple(_pack(pk, p) for pk in data.get("packs", []))
+    prio = data.get("priority", {})
     instrument = Instrument(
         id=data["id"],
         version=data["version"],
-        title=_text(data["title"]),
-        params=params,
+        title=text(data["title"]),
+        params=p,
         dimensions=dims,
         packs=packs,
-        evidence_kinds={k: _text(v) for k, v in data["evidence_kinds"].items()},
-        kpis=tuple(_impact_item(i) for i in prio["kpis"]),
-        cost_categories=tuple(_impact_item(i) for i in prio["cost_categories"]),
-        rules=tuple(_rule(r) for r in data["plausibility"]["rules"]),
+        evidence_kinds={k: text(v) for k, v in data.get("evidence_kinds", {}).items()},
+        kpis=tuple(_impact_item(i) for i in prio.get("kpis", [])),
+        cost_categories=tuple(_impact_item(i) for i in prio.get("cost_categories", [])),
+        rules=tuple(_rule(r) for r in data.get("plausibility", {}).get("rules", [])),
         checksum=checksum,
+        description=text(data.get("description")),
+        crosswalks=tuple(_crosswalk(c) for c in data.get("crosswalks", [])),
+        sources=tuple(Source(text(s["title"]), s.get("url")) for s in data.get("sources", [])),
+        unconfirmed=bool(data.get("unconfirmed", False)),
+        note=text(data.get("note")),
     )
     layouts = {industry: _layout(instrument, industry) for industry in instrument.industries}
-    return replace(instrument, layouts=layouts)
+    return replace(instrument, layouts=layouts, outputs=_outputs(instrument))
+
+
+def _outputs(instrument: Instrument) -> Outputs:
+    p = instrument.params
+    indicators = [*(i for d in instrument.dimensions for i in d.indicators)]
+    indicators += [pi.indicator for pack in instrument.packs for pi in pack.indicators]
+    return Outputs(
+        levels=p.levels is not None,
+        bands=p.bands is not None,
+        composite=p.composite is not None,
+        outcome=any(d.role == OUTCOME for d in instrument.dimensions),
+        advice=p.advice is not None,
+        priorities=p.priority is not None,
+        evidence=any(q.evidence is not None for i in indicators for q in i.questions),
+    )
 
 
 def _layout(instrument: Instrument, industry: str) -> Layout:
@@ -73,7 +105,7 @@ def _layout(instrument: Instrument, industry: str) -> Layout:
                 ind = extra.indicator
                 indicators.append(LayoutIndicator(ind.id, ind.name, ind.weight, ind.questions))
         shift = pack.reweight.get(dim.id, 0.0) if pack and dim.role == "maturity" else 0.0
-        dims.append(LayoutDimension(dim.id, dim.name, dim.role, dim.weight + shift, tuple(indicators)))
+        dims.append(LayoutDimension(dim.id, dim.name, dim.role, dim.weight + shift, tuple(indicators), dim.aggregation))
     index = {q.id: QuestionRef(q, d.id, i.id) for d in dims for i in d.indicators for q in i.questions}
     return Layout(
         industry=industry,
@@ -96,73 +128,100 @@ def _with_impacts(item: ImpactItem, overrides: dict[str, dict[str, int]] | Any) 
     return replace(item, impact={**item.impact, **overrides[item.id]})
 
 
-def _text(raw: dict[str, str] | None) -> Any:
-    return Text(raw["zh"], raw["en"]) if raw is not None else None
+def _scale(q: dict[str, Any], p: Params) -> tuple[dict[Any, float] | None, dict[Any, Any] | None]:
+    """Return the question's state → value scale (its own, else the instrument's) and its own state labels."""
+    if q["type"] not in SCALED_TYPES:
+        return None, None
+    own, labels = q.get("scale"), q.get("scale_labels")
+    if own is None:
+        scale = dict(p.scale(q["type"]) or {})
+    elif q["type"] == "adoption":
+        scale = {n: float(v) for n, v in enumerate(own)}
+    else:
+        scale = {k: float(own[k]) for k in NAMED_STATES[q["type"]] if k in own}
+    if labels is None:
+        return scale, None
+    if q["type"] == "adoption":
+        return scale, {n: text(t) for n, t in enumerate(labels)}
+    return scale, {k: text(labels[k]) for k in scale}
 
 
-def _anchors(raw: list[list[float]]) -> tuple[tuple[float, float], ...]:
-    return tuple((float(x), float(y)) for x, y in raw)
-
-
-def _question(q: dict[str, Any], cap: float, pack: str | None) -> Question:
+def _question(q: dict[str, Any], p: Params, pack: str | None) -> Question:
     evidence = q.get("evidence")
+    scale, labels = _scale(q, p)
     return Question(
         id=q["id"],
         type=q["type"],
-        text=_text(q["text"]),
-        help=_text(q.get("help")),
+        text=text(q["text"]),
+        help=text(q.get("help")),
         weight=float(q["weight"]),
         level=q.get("level"),
         critical=bool(q.get("critical", False)),
         na_allowed=bool(q.get("na_allowed", False)),
         industries=tuple(q["industries"]) if "industries" in q else ((pack,) if pack else None),
-        evidence=EvidenceRule(tuple(evidence["kinds"]), float(evidence.get("cap", cap))) if evidence else None,
+        evidence=EvidenceRule(tuple(evidence["kinds"]), float(evidence.get("cap", p.evidence_cap)))
+        if evidence
+        else None,
         options=tuple(
             Option(
                 o["id"],
-                _text(o["label"]),
+                text(o["label"]),
                 float(o["value"]),
                 bool(o.get("exclusive", False)),
                 o.get("cost_tier"),
-                _text(o.get("advice")),
+                text(o.get("advice")),
             )
             for o in q.get("options", [])
         ),
-        rows=tuple(Row(r["id"], _text(r["label"]), r["cost_tier"], _text(r["advice"])) for r in q.get("rows", [])),
-        anchors=_anchors(q.get("anchors", [])),
+        rows=tuple(
+            Row(r["id"], text(r["label"]), r.get("cost_tier"), text(r.get("advice"))) for r in q.get("rows", [])
+        ),
+        anchors=anchors(q.get("anchors", [])),
         below=float(q["below"]) if "below" in q else None,
         value_range=(float(q["range"][0]), float(q["range"][1])) if "range" in q else None,
         unit=q.get("unit"),
         direction=q.get("direction"),
         cost_tier=q.get("cost_tier"),
-        advice=_text(q.get("advice")),
+        advice=text(q.get("advice")),
         crosswalk=dict(q.get("crosswalk", {})),
         pack=pack,
+        scale=scale,
+        scale_labels=labels,
+        exclusive_in_denominator=bool(q.get("exclusive_in_denominator", False)),
+        unconfirmed=bool(q.get("unconfirmed", False)),
+        note=text(q.get("note")),
     )
 
 
-def _indicator(raw: dict[str, Any], cap: float, pack: str | None = None) -> Indicator:
-    questions = tuple(_question(q, cap, pack) for q in raw["questions"])
-    return Indicator(raw["id"], _text(raw["name"]), float(raw["weight"]), questions, pack)
+def _indicator(raw: dict[str, Any], p: Params, pack: str | None = None) -> Indicator:
+    """Build an indicator; in a "min" dimension indicators carry no weight and count equally (weight 1)."""
+    questions = tuple(_question(q, p, pack) for q in raw["questions"])
+    return Indicator(
+        raw["id"],
+        text(raw["name"]),
+        float(raw.get("weight", 1)),
+        questions,
+        pack,
+        bool(raw.get("unconfirmed", False)),
+        text(raw.get("note")),
+    )
 
 
-def _pack(raw: dict[str, Any], cap: float) -> Pack:
+def _pack(raw: dict[str, Any], p: Params) -> Pack:
     impacts = raw.get("impacts", {})
     return Pack(
         id=raw["id"],
-        name=_text(raw["name"]),
+        name=text(raw["name"]),
         reweight={k: float(v) for k, v in raw.get("reweight", {}).items()},
-        indicators=tuple(
-            PackIndicator(i["dimension"], _indicator(i, cap, raw["id"])) for i in raw.get("indicators", [])
-        ),
-        anchors={k: _anchors(v) for k, v in raw.get("anchors", {}).items()},
+        indicators=tuple(PackIndicator(i["dimension"], _indicator(i, p, raw["id"])) for i in raw.get("indicators", [])),
+        anchors={k: anchors(v) for k, v in raw.get("anchors", {}).items()},
         kpi_impacts={k: dict(v) for k, v in impacts.get("kpis", {}).items()},
         cost_impacts={k: dict(v) for k, v in impacts.get("cost_categories", {}).items()},
     )
 
 
 def _impact_item(raw: dict[str, Any]) -> ImpactItem:
-    return ImpactItem(raw["id"], _text(raw["name"]), dict(raw["impact"]))
+    return ImpactItem(raw["id"], text(raw["name"]), dict(raw["impact"]))
 
 
 def _rule(raw: dict[str, Any]) -> Rule:
@@ -170,50 +229,14 @@ def _rule(raw: dict[str, Any]) -> Rule:
     for cond in raw["when"]:
         op = next(k for k in ("score_gte", "score_lte", "value_lt", "value_gte") if k in cond)
         conditions.append(Condition(cond["question"], op, float(cond[op]), cond.get("row")))
-    return Rule(raw["id"], raw["severity"], tuple(conditions), _text(raw["message"]))
+    return Rule(raw["id"], raw["severity"], tuple(conditions), text(raw["message"]))
 
 
-def _params(p: dict[str, Any]) -> Params:
-    scales, levels, prio, plaus = p["scales"], p["levels"], p["priority"], p["plausibility"]
-    return Params(
-        adoption_scale=tuple(float(v) for v in scales["adoption"]),
-        tri_state={k: float(v) for k, v in scales["tri_state"].items()},
-        in_use_planned={k: float(v) for k, v in scales["in_use_planned"].items()},
-        requirement={k: float(v) for k, v in scales["requirement"].items()},
-        outcome_anchors=_anchors(p["outcome_curve"]["anchors"]),
-        outcome_below=float(p["outcome_curve"]["below"]),
-        composite_maturity=float(p["composite"]["maturity"]),
-        composite_outcome=float(p["composite"]["outcome"]),
-        band_cutpoints=tuple(float(v) for v in p["bands"]["cutpoints"]),
-        band_labels=tuple(_text(t) for t in p["bands"]["labels"]),
-        level_names=tuple(_text(t) for t in levels["names"]),
-        staircase=tuple(tuple(float(v) for v in row) for row in levels["staircase"]),
-        overall_cap_above_min=int(levels["overall_cap_above_min"]),
-        empty_level_passes=bool(levels["empty_level_passes"]),
-        na_insufficient_share=float(p["na"]["insufficient_share"]),
-        na_policy=p["na"]["policy"],
-        confidence_default=int(p["confidence"]["default"]),
-        confidence_max=int(p["confidence"]["max"]),
-        confidence_low_below=float(p["confidence"]["low_below"]),
-        evidence_cap=float(p["evidence"]["cap"]),
-        evidence_required_from_level=int(p["evidence"]["required_from_level"]),
-        trust_gap_flag_above=float(p["trust_gap"]["flag_above"]),
-        cost_tiers=tuple(CostTier(t["tier"], float(t["cost"]), _text(t["label"])) for t in p["cost_tiers"]),
-        advice_max_items=int(p["advice"]["max_items"]),
-        priority_weights={k: float(v) for k, v in prio["weights"].items()},
-        rank_weights=tuple(float(v) for v in prio["rank_weights"]),
-        band_width=float(prio["band_width"]),
-        impact_max=int(prio["impact_max"]),
-        impact_mix_kpi=float(prio["impact_mix"]["kpi"]),
-        impact_mix_cost=float(prio["impact_mix"]["cost"]),
-        quadrant_split=float(prio["quadrant_split"]),
-        top_priorities=int(prio["top_n"]),
-        all_max_min_questions=int(plaus["all_max_min_questions"]),
-        critical_gap_score=float(plaus["critical_gap_score"]),
-        critical_gap_item_below=float(plaus["critical_gap_item_below"]),
-        seconds_per_question=float(plaus["seconds_per_question"]),
-        reassessment_min_days=int(p["reassessment"]["min_days"]),
-        min_delta=float(p["reassessment"]["min_delta"]),
-        jump_without_evidence=float(p["reassessment"]["jump_without_evidence"]),
-        pack_max_shift=float(p["packs"]["max_shift"]),
+def _crosswalk(raw: dict[str, Any]) -> Crosswalk:
+    return Crosswalk(
+        source_id=raw["from"],
+        source_version=raw["version"],
+        dimensions={d: {s: float(w) for s, w in m.items()} for d, m in raw["dimensions"].items()},
+        unconfirmed=bool(raw.get("unconfirmed", False)),
+        note=text(raw.get("note")),
     )

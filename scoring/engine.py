@@ -13,8 +13,9 @@ from scoring.model import MATURITY, Instrument, Layout, Params
 from scoring.plausibility import plausibility_flags
 from scoring.priority import priorities
 from scoring.results import AssessmentInput, QuestionResult, ScoreResult
+from scoring.tolerance import at_most, below
 
-ENGINE_VERSION = "1.0.0"
+ENGINE_VERSION = "1.1.0"
 
 Scores = dict[str, float | None]
 
@@ -62,13 +63,14 @@ def score_assessment(instrument: Instrument, inp: AssessmentInput) -> ScoreResul
         evidence_view=evidence_view,
         verified_view=verified_view,
         confidence=confidence,
-        low_confidence=confidence is not None and confidence < params.confidence_low_below,
+        low_confidence=confidence is not None and below(confidence, params.confidence_low_below),
         evidence_coverage=coverage,
         trust_gap=trust_gap,
         flags=plausibility_flags(instrument, layout, inp, self_s, self_view, confidence, trust_gap),
         advice=plans,
         priorities=priorities(layout, params, inp.profile, inp.cohort_p90, self_view, plans),
         answers_fingerprint=answers_fingerprint(inp),
+        outputs=instrument.outputs,
     )
 
 
@@ -151,7 +153,7 @@ def _evidence_coverage(
     num = den = 0.0
     for qid, g in global_w.items():
         rule, s = layout.index[qid].question.evidence, scores[qid]
-        if rule is None or s is None or s <= rule.cap:
+        if rule is None or s is None or at_most(s, rule.cap):
             continue
         answer, override = inp.answers.get(qid), inp.overrides.get(qid)
         den += g

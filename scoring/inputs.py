@@ -10,8 +10,8 @@ from scoring.errors import InvalidAnswer
 from scoring.items import canonical_value
 from scoring.model import MATURITY, Instrument, Layout
 from scoring.results import Answer, AssessmentInput, Override, Profile
+from scoring.tolerance import num, sums_to
 
-_SHARE_TOL = 1e-6
 _OVERRIDE_STATUSES = ("approved", "overridden")
 
 
@@ -63,7 +63,7 @@ def canonical_input(instrument: Instrument, inp: AssessmentInput) -> AssessmentI
         industry=inp.industry,
         answers=answers,
         overrides=overrides,
-        profile=_canonical_profile(layout, params.rank_weights, inp.profile),
+        profile=_canonical_profile(layout, params.priority.rank_weights if params.priority else None, inp.profile),
         cohort_p90=_canonical_p90(layout, inp.cohort_p90),
         duration_seconds=_duration(inp.duration_seconds),
     )
@@ -95,11 +95,13 @@ def _canonical_override(instrument: Instrument, q: Any, override: Any) -> Overri
     return Override("overridden", canonical_value(q, instrument.params, override.value), False)
 
 
-def _canonical_profile(layout: Layout, ranks: tuple[float, ...], profile: Profile | None) -> Profile | None:
+def _canonical_profile(layout: Layout, ranks: tuple[float, ...] | None, profile: Profile | None) -> Profile | None:
     if profile is None:
         return None
     if not isinstance(profile, Profile):
         raise InvalidAnswer("profile must be a Profile")
+    if ranks is None:
+        raise InvalidAnswer("this instrument has no prioritisation; pass no profile")
     kpis = [k.id for k in layout.kpis]
     top = tuple(profile.top_kpis)
     if len(top) > len(ranks) or len(set(top)) != len(top) or any(k not in kpis for k in top):
@@ -111,8 +113,8 @@ def _canonical_profile(layout: Layout, ranks: tuple[float, ...], profile: Profil
             raise InvalidAnswer(f"unknown cost category '{key}'; expected one of {costs}")
         if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
             raise InvalidAnswer(f"cost share of '{key}' must be a number from 0 to 1")
-    if shares and abs(sum(shares.values()) - 1) > _SHARE_TOL:
-        raise InvalidAnswer(f"cost shares must sum to 1 (they sum to {sum(shares.values()):g})")
+    if shares and not sums_to(sum(shares.values()), 1):
+        raise InvalidAnswer(f"cost shares must sum to 1 (they sum to {num(sum(shares.values()))})")
     return Profile(top, {c: shares[c] for c in costs if c in shares})
 
 

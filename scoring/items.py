@@ -9,6 +9,7 @@ from typing import Any
 
 from scoring.errors import InvalidAnswer
 from scoring.model import Params, Question, Text
+from scoring.tolerance import num
 
 
 @dataclass(frozen=True)
@@ -34,8 +35,8 @@ def canonical_value(q: Question, params: Params, value: Any) -> Any:
             raise InvalidAnswer(f"must be one of the option ids {[o.id for o in q.options]}", q.id)
         return value
     if kind == "requirement":
-        if not isinstance(value, str) or value not in params.requirement:
-            raise InvalidAnswer(f"must be one of {list(params.requirement)}", q.id)
+        if not isinstance(value, str) or value not in row_scale(q, params):
+            raise InvalidAnswer(f"must be one of {list(row_scale(q, params))}", q.id)
         return value
     if kind == "multi":
         return _canonical_multi(q, value)
@@ -57,10 +58,9 @@ def item_score(q: Question, params: Params, value: Any) -> float:
     if kind == "single":
         return next(o.value for o in q.options if o.id == value)
     if kind == "requirement":
-        return params.requirement[value]
+        return row_scale(q, params)[value]
     if kind == "multi":
-        total = sum(o.value for o in q.options if not o.exclusive)
-        return sum(o.value for o in q.options if o.id in value and not o.exclusive) / total
+        return sum(o.value for o in q.options if o.id in value and not o.exclusive) / multi_total(q)
     if kind in ("adoption", "tri_state", "in_use_planned"):
         scale = row_scale(q, params)
         return sum(scale[value[r.id]] for r in q.rows) / len(q.rows)
@@ -72,7 +72,26 @@ def item_score(q: Question, params: Params, value: Any) -> float:
     improvement = 100 * gain / value["baseline"]
     if q.anchors:
         return curve(q.anchors, q.below, improvement)
+    assert params.outcome_anchors is not None  # the validator requires a curve for kpi_delta without anchors
     return curve(params.outcome_anchors, params.outcome_below, improvement)
+
+
+def multi_total(q: Question) -> float:
+    """Return a checklist's denominator: the non-exclusive values, plus the exclusive option's if it counts."""
+    return sum(o.value for o in q.options if not o.exclusive or q.exclusive_in_denominator)
+
+
+def max_score(q: Question, params: Params) -> float:
+    """Return the highest item score any answer can reach (below 1 when an exclusive option counts)."""
+    kind = q.type
+    if kind == "single":
+        return max(o.value for o in q.options)
+    if kind == "multi":
+        return sum(o.value for o in q.options if not o.exclusive) / multi_total(q)
+    if kind in ("requirement", "adoption", "tri_state", "in_use_planned"):
+        return max(row_scale(q, params).values())
+    anchors = q.anchors or params.outcome_anchors or ()
+    return max([y for _, y in anchors] + ([q.below] if q.below is not None else []))
 
 
 def ambition(q: Question, value: Any) -> float | None:
@@ -105,12 +124,12 @@ def moves(q: Question, params: Params, value: Any, score: float) -> list[Move]:
         ]
     tier, advice = q.cost_tier, q.advice
     if kind == "requirement" and tier is not None and advice is not None:
-        return [Move(state, "set", v, tier, advice) for state, v in params.requirement.items() if v > score]
+        return [Move(state, "set", v, tier, advice) for state, v in row_scale(q, params).items() if v > score]
     if kind == "kpi" and tier is not None and advice is not None:
         return [Move(f"{x:g}{q.unit or ''}", "set", y, tier, advice) for x, y in q.anchors if y > score]
     if kind == "multi":
         chosen = set(value or ())
-        total = sum(o.value for o in q.options if not o.exclusive)
+        total = multi_total(q)
         return [
             Move(o.id, "add", o.value / total, o.cost_tier, o.advice, o.label)
             for o in q.options
@@ -122,7 +141,7 @@ def moves(q: Question, params: Params, value: Any, score: float) -> list[Move]:
         found = []
         for r in q.rows:
             now = scale[value[r.id]] if value is not None else 0.0
-            if scale[top] > now:
+            if scale[top] > now and r.cost_tier is not None and r.advice is not None:
                 found.append(
                     Move(f"{r.id}={top}", "add", (scale[top] - now) / len(q.rows), r.cost_tier, r.advice, r.label)
                 )
@@ -131,10 +150,13 @@ def moves(q: Question, params: Params, value: Any, score: float) -> list[Move]:
 
 
 def row_scale(q: Question, params: Params) -> dict[Any, float]:
-    """Return the state → value scale of a row question (adoption 0..5, tri-state or in-use/planned)."""
-    if q.type == "adoption":
-        return dict(enumerate(params.adoption_scale))
-    return dict(params.tri_state if q.type == "tri_state" else params.in_use_planned)
+    """Return the state → value scale of a row or requirement question: its own ``scale``, else the instrument's.
+
+    Adoption states are 0, 1, 2, ...; tri-state, in-use/planned and requirement states are named.
+    """
+    if q.scale is not None:
+        return dict(q.scale)
+    return dict(params.scale(q.type) or {})
 
 
 def _canonical_multi(q: Question, value: Any) -> list[str]:
@@ -163,5 +185,5 @@ def _number(q: Question, value: Any, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise InvalidAnswer(f"{what} must be a finite number", q.id)
     if q.value_range is not None and not q.value_range[0] <= value <= q.value_range[1]:
-        raise InvalidAnswer(f"{what} must be between {q.value_range[0]:g} and {q.value_range[1]:g}", q.id)
+        raise InvalidAnswer(f"{what} must be between {num(q.value_range[0])} and {num(q.value_range[1])}", q.id)
     return value

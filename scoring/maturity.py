@@ -6,9 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from scoring.model import MATURITY, Layout, LayoutDimension, Params
 from scoring.results import DimensionScore, IndicatorScore, ViewResult
-
-# Tolerance for threshold comparisons, so that 60 computed as 59.99999999999999 still meets a 60 gate.
-TOL = 1e-9
+from scoring.tolerance import above, at_least, below
 
 Scores = Mapping[str, float | None]  # question id -> item score; None = N/A
 # dimension id -> (e_q per non-N/A question, N/A share); depends only on which questions are N/A.
@@ -65,32 +63,45 @@ def gated_level(p: Sequence[float | None], critical: Sequence[tuple[int, float]]
     """Return the highest level L whose staircase row (and every lower row) is met; critical items gate on their own.
 
     Row L requires p_k ≥ staircase[L][k] for k = 1..L; a critical question tagged k must itself score
-    ≥ staircase[L][k] / 100. A level with no tagged questions passes only if ``empty_level_passes``.
+    ≥ staircase[L][k] / 100. A level with no tagged questions passes only if ``empty_level_passes``. Needs levels.
     """
+    levels = params.levels
+    assert levels is not None
     reached = 0
-    for lvl, row in enumerate(params.staircase, start=1):
+    for lvl, row in enumerate(levels.staircase, start=1):
         for k in range(lvl):
             pk, need = p[k], row[k]
-            met = params.empty_level_passes if pk is None else pk >= need - TOL
-            if not met or any(100 * s < need - TOL for tag, s in critical if tag == k + 1):
+            met = levels.empty_level_passes if pk is None else at_least(pk, need)
+            if not met or any(below(100 * s, need) for tag, s in critical if tag == k + 1):
                 return reached
         reached = lvl
     return reached
 
 
 def band(score: float | None, params: Params) -> int | None:
-    """Return the band index (0 = below the first cutpoint) of a 0–100 score."""
-    if score is None:
+    """Return the band index (0 = below the first cutpoint) of a 0–100 score; None without a score or bands.
+
+    A score at a cutpoint (within TOL) takes the higher band, or the lower one with ``at_cutpoint: lower``.
+    """
+    bands = params.bands
+    if score is None or bands is None:
         return None
-    return sum(1 for cut in params.band_cutpoints if score >= cut - TOL)
+    if bands.at_cutpoint == "lower":
+        return sum(1 for cut in bands.cutpoints if above(score, cut))
+    return sum(1 for cut in bands.cutpoints if at_least(score, cut))
 
 
 def score_dimension(
     dim: LayoutDimension, params: Params, scores: Scores, weights_na: tuple[dict[str, float], float] | None = None
 ) -> DimensionScore:
-    """Score one dimension: indicators, D (0–100), N/A share, band, attainment and gated level."""
+    """Score one dimension: indicators, D (0–100), N/A share, band, attainment and gated level.
+
+    D is the weighted mean of the indicators, or the lowest indicator in a "min" dimension (IMPULS).
+    Attainment and level are empty / None when the instrument has no levels.
+    """
     weights, na_share = weights_na if weights_na is not None else effective_weights(dim, scores)
     indicators, num, den = [], 0.0, 0.0
+    lowest: float | None = None
     for ind in dim.indicators:
         answered = [(q.weight, s) for q in ind.questions if (s := scores[q.id]) is not None]
         if not answered:
@@ -100,11 +111,14 @@ def score_dimension(
         indicators.append(IndicatorScore(ind.id, 100 * value))
         num += ind.weight * value
         den += ind.weight
-    insufficient = den == 0 or na_share > params.na_insufficient_share + TOL
-    score = None if insufficient else 100 * (num / den)
+        lowest = value if lowest is None else min(lowest, value)
+    insufficient = den == 0 or above(na_share, params.na_insufficient_share)
+    score = None
+    if not insufficient:
+        score = 100 * lowest if dim.aggregation == "min" and lowest is not None else 100 * (num / den)
     p: tuple[float | None, ...] = ()
     level = None
-    if dim.role == MATURITY:
+    if dim.role == MATURITY and params.levels is not None:
         p, level = level_profile(dim, params, scores, weights)
     return DimensionScore(
         dim.id,
@@ -140,15 +154,18 @@ def overall_level(
     """Return p̄_k (W_d-weighted over dimensions with level-k questions) and the overall level.
 
     ``dims`` holds (W_d, p_d, level_d) of every scored maturity dimension. The overall level is the staircase on
-    p̄ without critical gates, capped at the lowest dimension level + ``overall_cap_above_min``.
+    p̄ without critical gates, capped at the lowest dimension level + ``overall_cap_above_min``. Without levels
+    there is neither: ((), None).
     """
+    if params.levels is None:
+        return (), None
     p_bar = []
     for k in range(params.max_level):
         known = [(w, pk) for w, p, _ in dims if (pk := p[k]) is not None]
         p_bar.append(weighted_mean(known) if known else None)
     if not dims:
         return tuple(p_bar), None
-    cap = min(level for _, _, level in dims) + params.overall_cap_above_min
+    cap = min(level for _, _, level in dims) + params.levels.overall_cap_above_min
     return tuple(p_bar), min(gated_level(p_bar, (), params), cap)
 
 
@@ -167,7 +184,8 @@ def compute_view(
     withhold = params.na_policy == "withhold"
     m = None if withhold and provisional else _weighted(maturity)
     o = None if withhold and any(d.insufficient for d in outcome) else _weighted(outcome)
-    c = None if m is None or o is None else params.composite_maturity * m + params.composite_outcome * o
+    mix = params.composite
+    c = None if m is None or o is None or mix is None else mix.maturity * m + mix.outcome * o
     scored = [(d.weight, d.attainment, d.level) for d in maturity if d.score is not None and d.level is not None]
     p_bar, level = overall_level(params, scored)
     return ViewResult(name, dims, m, o, c, band(m, params), None if m is None else level, p_bar, provisional)

@@ -4,24 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
+
+from scoring.outputs import Outputs
+from scoring.params import CostTier, Params
+from scoring.text import Text
 
 QUESTION_TYPES = ("single", "requirement", "multi", "adoption", "in_use_planned", "tri_state", "kpi", "kpi_delta")
 ROW_TYPES = ("adoption", "in_use_planned", "tri_state")
 MATURITY = "maturity"
 OUTCOME = "outcome"
 NO_PACK = "other"
+# The states of the named scales, lowest first; an adoption scale's states are 0, 1, 2, ... (six by default).
+NAMED_STATES = {
+    "tri_state": ("no", "partly", "yes"),
+    "in_use_planned": ("none", "planned", "in_use", "both"),
+    "requirement": ("none", "partly", "mostly", "fully"),
+}
+SCALED_TYPES = ("adoption", *NAMED_STATES)
+AGGREGATIONS = ("mean", "min")
 
-
-@dataclass(frozen=True)
-class Text:
-    """A bilingual text; every user-facing string in an instrument has both languages."""
-
-    zh: str
-    en: str
-
-    def get(self, lang: str) -> str:
-        """Return the text in ``lang`` ("zh" or "en"), falling back to Chinese."""
-        return self.en if lang == "en" else self.zh
+__all__ = ["CostTier", "Outputs", "Params", "Text"]
 
 
 @dataclass(frozen=True)
@@ -42,8 +45,8 @@ class Row:
 
     id: str
     label: Text
-    cost_tier: int
-    advice: Text
+    cost_tier: int | None = None
+    advice: Text | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,16 @@ class Question:
     advice: Text | None = None
     crosswalk: Mapping[str, str] = field(default_factory=dict)
     pack: str | None = None
+    scale: Mapping[Any, float] | None = None  # state -> value: the question's own scale or the instrument's
+    scale_labels: Mapping[Any, Text] | None = None  # the question's own state labels, if it gives them
+    exclusive_in_denominator: bool = False  # multi: the exclusive option's value counts in the denominator
+    unconfirmed: bool = False
+    note: Text | None = None
+
+    @property
+    def states(self) -> tuple[Any, ...]:
+        """Return the answer states of a row or requirement question, lowest first (empty for other types)."""
+        return tuple(self.scale) if self.scale is not None else ()
 
 
 @dataclass(frozen=True)
@@ -90,17 +103,25 @@ class Indicator:
     weight: float
     questions: tuple[Question, ...]
     pack: str | None = None
+    unconfirmed: bool = False
+    note: Text | None = None
 
 
 @dataclass(frozen=True)
 class Dimension:
-    """A weighted dimension; ``role`` is "maturity" (counts toward M) or "outcome" (counts toward O)."""
+    """A weighted dimension; ``role`` is "maturity" (counts toward M) or "outcome" (counts toward O).
+
+    ``aggregation`` "mean" scores the weighted mean of the indicators, "min" the lowest indicator (IMPULS).
+    """
 
     id: str
     name: Text
     role: str
     weight: float
     indicators: tuple[Indicator, ...]
+    aggregation: str = "mean"
+    unconfirmed: bool = False
+    note: Text | None = None
 
 
 @dataclass(frozen=True)
@@ -154,63 +175,26 @@ class Rule:
 
 
 @dataclass(frozen=True)
-class CostTier:
-    """A cost tier for advice: a label for the report and a relative cost for the greedy solver."""
+class Crosswalk:
+    """How this instrument's dimensions are estimated from another instrument version's dimension scores.
 
-    tier: int
-    cost: float
-    label: Text
+    ``dimensions`` maps each of this instrument's dimensions to ``{source dimension: weight}``; the estimate of a
+    dimension is the weighted mean of the source scores (docs/scoring.md §16).
+    """
+
+    source_id: str
+    source_version: str
+    dimensions: Mapping[str, Mapping[str, float]]
+    unconfirmed: bool = False
+    note: Text | None = None
 
 
 @dataclass(frozen=True)
-class Params:
-    """All coefficients of an instrument version; the engine reads every number from here."""
+class Source:
+    """A publication the instrument is written from, for the method appendix."""
 
-    adoption_scale: tuple[float, ...]
-    tri_state: Mapping[str, float]
-    in_use_planned: Mapping[str, float]
-    requirement: Mapping[str, float]
-    outcome_anchors: tuple[tuple[float, float], ...]
-    outcome_below: float
-    composite_maturity: float
-    composite_outcome: float
-    band_cutpoints: tuple[float, ...]
-    band_labels: tuple[Text, ...]
-    level_names: tuple[Text, ...]
-    staircase: tuple[tuple[float, ...], ...]
-    overall_cap_above_min: int
-    empty_level_passes: bool
-    na_insufficient_share: float
-    na_policy: str
-    confidence_default: int
-    confidence_max: int
-    confidence_low_below: float
-    evidence_cap: float
-    evidence_required_from_level: int
-    trust_gap_flag_above: float
-    cost_tiers: tuple[CostTier, ...]
-    advice_max_items: int
-    priority_weights: Mapping[str, float]
-    rank_weights: tuple[float, ...]
-    band_width: float
-    impact_max: int
-    impact_mix_kpi: float
-    impact_mix_cost: float
-    quadrant_split: float
-    top_priorities: int
-    all_max_min_questions: int
-    critical_gap_score: float
-    critical_gap_item_below: float
-    seconds_per_question: float
-    reassessment_min_days: int
-    min_delta: float
-    jump_without_evidence: float
-    pack_max_shift: float
-
-    @property
-    def max_level(self) -> int:
-        """Return the highest gated level (the number of staircase rows)."""
-        return len(self.staircase)
+    title: Text
+    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -232,6 +216,7 @@ class LayoutDimension:
     role: str
     weight: float
     indicators: tuple[LayoutIndicator, ...]
+    aggregation: str = "mean"
 
     @property
     def questions(self) -> tuple[Question, ...]:
@@ -278,6 +263,12 @@ class Instrument:
     cost_categories: tuple[ImpactItem, ...]
     rules: tuple[Rule, ...]
     checksum: str
+    description: Text | None = None
+    crosswalks: tuple[Crosswalk, ...] = ()
+    sources: tuple[Source, ...] = ()
+    unconfirmed: bool = False
+    note: Text | None = None
+    outputs: Outputs = field(default_factory=Outputs)
     layouts: Mapping[str, Layout] = field(default_factory=dict, repr=False, compare=False)
 
     @property

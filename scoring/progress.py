@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from scoring.errors import RubricMismatch
-from scoring.maturity import TOL
 from scoring.model import Instrument
 from scoring.plausibility import make_flag
 from scoring.results import Comparison, DimensionDelta, Flag, ReassessmentCheck, ScoreResult
+from scoring.tolerance import above, at_least, below, shown
 
 
 def compare_results(instrument: Instrument, before: ScoreResult, after: ScoreResult) -> Comparison:
@@ -36,17 +36,17 @@ def compare_results(instrument: Instrument, before: ScoreResult, after: ScoreRes
         prev = next((d for d in before.self_view.dimensions if d.dimension_id == ds.dimension_id), None)
         b = prev.score if prev is not None else None
         delta = ds.score - b if ds.score is not None and b is not None else None
-        material = delta is not None and abs(delta) >= params.min_delta - TOL
+        material = delta is not None and at_least(abs(delta), params.min_delta)
         rose = [
             q
             for q in after.questions
             if q.dimension_id == ds.dimension_id
             and q.self_score is not None
             and q.question_id in old
-            and (old[q.question_id].self_score or 0.0) < q.self_score - TOL
+            and below(old[q.question_id].self_score or 0.0, q.self_score)
         ]
         evidenced = all(not q.evidence_required or q.has_evidence or _approved(after, q.question_id) for q in rose)
-        reliable = delta is not None and delta >= params.min_delta - TOL and evidenced
+        reliable = delta is not None and at_least(delta, params.min_delta) and evidenced
         dims.append(
             DimensionDelta(
                 ds.dimension_id,
@@ -64,8 +64,9 @@ def compare_results(instrument: Instrument, before: ScoreResult, after: ScoreRes
     new_evidence = any(
         q.has_evidence and not (q.question_id in old and old[q.question_id].has_evidence) for q in after.questions
     )
-    if m_delta is not None and m_delta > params.jump_without_evidence and not new_evidence:
-        flags.append(make_flag("jump_without_evidence", "warning", delta=m_delta, limit=params.jump_without_evidence))
+    limit = params.jump_without_evidence
+    if m_delta is not None and above(m_delta, limit) and not new_evidence:
+        flags.append(make_flag("jump_without_evidence", "warning", delta=shown(m_delta, limit, 1), limit=f"{limit:g}"))
     return Comparison(
         dimensions=tuple(dims),
         maturity_delta=m_delta,

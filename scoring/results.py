@@ -9,6 +9,7 @@ from typing import Any
 
 from scoring import codec
 from scoring.model import Text
+from scoring.outputs import Outputs
 
 # An answer value is plain JSON: an option id, a list of option ids, a {row id: state} mapping, a number,
 # or {"baseline": number, "current": number} for outcome KPIs. See docs/instrument-format.md.
@@ -202,6 +203,7 @@ class ScoreResult:
     advice: tuple[AdvicePlan, ...]
     priorities: tuple[Priority, ...]
     answers_fingerprint: str
+    outputs: Outputs = field(default_factory=Outputs)  # which outputs exist; absent ones are None or empty
 
     def question(self, question_id: str) -> QuestionResult:
         """Return the result of ``question_id``."""

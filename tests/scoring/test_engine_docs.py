@@ -102,6 +102,13 @@ def _q(data: dict[str, Any], ind: int = 0) -> dict[str, Any]:
 ERRORS = [
     (lambda d: d["dimensions"][1].update(weight="heavy"), "$.dimensions[1].weight: must be a number"),
     (lambda d: d["dimensions"][0].update(weight=70), "$.dimensions: maturity dimension weights must sum to 100"),
+    (lambda d: d["dimensions"][0].update(weight=60.000002), "(they sum to 100.000002)"),
+    (
+        lambda d: d["dimensions"][1]["indicators"][0]["questions"][2].update(
+            scale={"none": 0, "planned": 0.5, "in_use": 1, "both": 0.8}
+        ),
+        ".scale.both: must be at least the 'in_use' and 'planned' values (1)",
+    ),
     (lambda d: d["packs"][0].update(reweight={"ops": 6, "sales": -6}), "$.packs[0].reweight.ops: must be within"),
     (lambda d: _q(d)["text"].pop("en"), ".questions[0].text: missing required field 'en'"),
     (lambda d: _q(d, 1).update(anchors=[[0, 0], [50, 0.5], [40, 0.8]]), ".anchors[2][0]: x must be strictly"),

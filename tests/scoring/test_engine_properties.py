@@ -8,6 +8,7 @@ import random
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scoring_toy import toy
@@ -31,7 +32,14 @@ from scoring.items import row_scale
 SETTINGS = settings(max_examples=200, deadline=None)
 # Module-level rather than a fixture: with the session fixture, Hypothesis reported real failures as
 # FlakyStrategyDefinition instead of printing the falsifying example.
-SHIPPED = load_instrument_file(Path(__file__).resolve().parents[2] / "instruments" / "jiaxing-v1.yaml")
+INSTRUMENTS = Path(__file__).resolve().parents[2] / "instruments"
+SHIPPED = load_instrument_file(INSTRUMENTS / "jiaxing-v1.yaml")
+# The published models: no levels, advice or priorities; min dimensions (IMPULS), own scales and an exclusive option
+# in the denominator (DMA, MIIT). Bounds and monotonicity must hold for them too.
+PUBLISHED = {
+    name: load_instrument_file(INSTRUMENTS / f"{name}.yaml")
+    for name in ("eu-dma-sme-v1", "impuls-readiness-v1", "miit-sme-v1")
+}
 
 
 def random_value(inst: Instrument, q: Question, rng: random.Random) -> Any:
@@ -40,7 +48,7 @@ def random_value(inst: Instrument, q: Question, rng: random.Random) -> Any:
     if q.type == "single":
         return rng.choice(q.options).id
     if q.type == "requirement":
-        return rng.choice(list(params.requirement))
+        return rng.choice(list(row_scale(q, params)))
     if q.type == "multi":
         none = [o.id for o in q.options if o.exclusive]
         if none and rng.random() < 0.15:
@@ -76,7 +84,8 @@ def raised_value(inst: Instrument, q: Question, value: Any, rng: random.Random) 
         now = next(o.value for o in q.options if o.id == value)
         return rng.choice([o.id for o in q.options if o.value >= now])
     if q.type == "requirement":
-        return rng.choice([k for k, v in params.requirement.items() if v >= params.requirement[value]])
+        scale = row_scale(q, params)
+        return rng.choice([k for k, v in scale.items() if v >= scale[value]])
     if q.type == "multi":
         ticks = [o.id for o in q.options if not o.exclusive]
         return [t for t in ticks if t in value or rng.random() < 0.5]
@@ -117,12 +126,12 @@ def assessments(draw: st.DrawFn, inst: Instrument, keep_one: bool = False) -> As
                 else:
                     overrides[q.id] = Override("overridden", random_value(inst, q, rng))
     layout = inst.layout(industry)
-    kpis = rng.sample([k.id for k in layout.kpis], rng.randint(0, 3))
+    kpis = rng.sample([k.id for k in layout.kpis], rng.randint(0, min(3, len(layout.kpis))))
     raw = {c.id: rng.uniform(0.01, 1) for c in layout.cost_categories}
     shares = {k: v / sum(raw.values()) for k, v in raw.items()}
     dims = [d.id for d in layout.dimensions if d.role == "maturity"]
     p90 = {d: rng.uniform(0, 100) for d in dims} if draw(st.booleans()) else {}
-    profile = Profile(tuple(kpis), shares) if draw(st.booleans()) else None
+    profile = Profile(tuple(kpis), shares) if draw(st.booleans()) and inst.params.priority is not None else None
     return AssessmentInput(industry, answers, overrides, profile, p90)
 
 
@@ -204,6 +213,19 @@ def test_raising_answers_never_lowers_any_score(data):
     low = data.draw(assessments(SHIPPED))
     high = raise_some(SHIPPED, low, data.draw(st.randoms(use_true_random=True)))
     assert_not_lower(score_assessment(SHIPPED, high), score_assessment(SHIPPED, low))
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
+@SETTINGS
+@given(data=st.data())
+def test_published_models_stay_in_bounds_and_are_monotone(name, data):
+    inst = PUBLISHED[name]
+    low = data.draw(assessments(inst))
+    high = raise_some(inst, low, data.draw(st.randoms(use_true_random=True)))
+    low_result, high_result = score_assessment(inst, low), score_assessment(inst, high)
+    assert_in_bounds(low_result, inst)
+    assert_in_bounds(high_result, inst)
+    assert_not_lower(high_result, low_result)
 
 
 @SETTINGS

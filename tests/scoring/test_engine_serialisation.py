@@ -193,3 +193,11 @@ def test_check_answer_value(shipped):
     assert check_answer_value(shipped, question, ["antivirus", "firewall"]) == ["firewall", "antivirus"]
     with pytest.raises(InvalidAnswer, match="exclusive"):
         check_answer_value(shipped, question, ["none", "firewall"])
+
+
+def test_a_snapshot_from_before_the_output_flags_reads_as_having_every_output(shipped, result):
+    stored = result.to_dict()
+    stored.pop("outputs")  # snapshots stored by engine 1.0.0 have no "outputs"
+    back = ScoreResult.from_dict(json.loads(json.dumps(stored)))
+    assert back.outputs == shipped.outputs  # Jiaxing v1 has every block, as the defaults say
+    assert recompute(shipped, back) == result
