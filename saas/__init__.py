@@ -34,6 +34,9 @@ def create_app(config_class: type[Config] | None = None, **overrides: object) ->
     from saas.cli import register_cli
 
     register_cli(app)
+    from saas import pagecache
+
+    pagecache.init_app(app)  # last: its hook must run before every other before_request hook
     return app
 
 

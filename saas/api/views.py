@@ -12,8 +12,9 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
+from saas import pagecache
 from saas.extensions import csrf, db
-from saas.market import services
+from saas.market import listing_index, services
 from saas.market.search import MOQ_VALUES, SORTS, SearchParams, filterable, number_ranges, search
 from saas.marketplace.attributes import format_number
 from saas.marketplace.catalog import default_catalog
@@ -72,6 +73,7 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
 
 
 @bp.get("/v1/products")
+@pagecache.for_visitors(version=listing_index.generation)
 def products() -> Any:
     catalog = default_catalog()
     category = request.args.get("category") or None
@@ -101,6 +103,8 @@ def products() -> Any:
         return jsonify(error=problem, status=400), 400
     params = replace(params, attrs=attrs)
     result = search(db.session, params, per_page, _lang())
+    if not result.total:
+        pagecache.dont_store()  # a search that finds nothing is logged: it runs every time
     return jsonify(
         items=[_product_json(p) for p in result.products],
         total=result.total,
