@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Set up a PostgreSQL database for the app, idempotently (run it again at any time: it changes nothing that is right).
 #
-#   1. the owner role (DB_OWNER, default jx_owner) and the app role (APP_DB_ROLE, default jx_app), both LOGIN with a
-#      password, neither a superuser; the app role also NOBYPASSRLS and owning nothing;
+#   1. the owner role (DB_OWNER, default jx_owner; BYPASSRLS for backups and restores) and the app role (APP_DB_ROLE,
+#      default jx_app; NOBYPASSRLS, owning nothing), both LOGIN with a password, neither a superuser;
 #   2. the database (DB_NAME, default jx) owned by the owner role, with CONNECT for these two roles only;
 #   3. the migrations, run as the owner (they grant the app role DML only and turn on row-level security);
 #   4. DATABASE_URL and MIGRATIONS_DATABASE_URL, printed and written to CREDENTIALS_FILE (mode 600).
@@ -99,7 +99,8 @@ ensure_role() {
   fi
 }
 
-ensure_role "$DB_OWNER" "$OWNER_PASSWORD" "NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION"
+# The owner runs migrations, backups and restores: it must read and write every firm's rows past the forced RLS.
+ensure_role "$DB_OWNER" "$OWNER_PASSWORD" "NOSUPERUSER BYPASSRLS NOCREATEDB NOCREATEROLE NOREPLICATION"
 ensure_role "$APP_DB_ROLE" "$APP_PASSWORD" "NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOREPLICATION"
 
 if [ "$(sql_admin "SELECT count(*) FROM pg_database WHERE datname = :'db'" -At -v db="$DB_NAME")" = "0" ]; then

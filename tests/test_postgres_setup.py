@@ -118,6 +118,7 @@ def test_setup_is_idempotent_and_the_app_role_has_a_password_and_rls(scratch):
         assert verifier and _scram_matches(verifier, url.password), role
         assert not superuser
     assert not roles[env["APP_DB_ROLE"]][2]  # the app role cannot bypass RLS
+    assert roles[env["DB_OWNER"]][2]  # the owner (migrations, backup, restore) reads every firm's rows
 
     # Seed one firm's row as the superuser (bypassing RLS), then read and write as the app role with its password.
     firm, other = uuid.uuid4(), uuid.uuid4()
