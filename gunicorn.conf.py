@@ -72,9 +72,9 @@ proc_name = "jx-saas"
 
 
 def _saas_app(wsgi_app: object) -> object | None:
-    from saas.serving import is_saas_app
-
-    return wsgi_app if is_saas_app(wsgi_app) else None
+    """This project's app, or None for another WSGI app (the hello-world bench app runs under this file too)."""
+    extensions = getattr(wsgi_app, "extensions", None)
+    return wsgi_app if isinstance(extensions, dict) and "database" in extensions else None
 
 
 def when_ready(server) -> None:  # type: ignore[no-untyped-def]
