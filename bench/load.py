@@ -83,8 +83,9 @@ def gunicorn(app_spec: str, chdir: Path, env: dict[str, str], log: Path, workers
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "WEB_CONCURRENCY": str(workers),
         "GUNICORN_ACCESS_LOG": "off",
-        "GUNICORN_LOG_LEVEL": "warning",
+        "GUNICORN_LOG_LEVEL": "info",  # the "warm in" lines tell when every worker is ready
     }
+    start_size = log.stat().st_size if log.exists() else 0
     cmd = [str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "--chdir", str(chdir), app_spec]
     with open(log, "ab") as out:
         proc = subprocess.Popen(cmd, cwd=chdir, env=server_env, stdout=out, stderr=out)
@@ -101,7 +102,13 @@ def gunicorn(app_spec: str, chdir: Path, env: dict[str, str], log: Path, workers
             if time.monotonic() > deadline:
                 raise RuntimeError(f"gunicorn {app_spec} did not answer; see {log}")
             time.sleep(0.3)
-        time.sleep(1.0)  # every worker has warmed (post_worker_init) before it accepts; let the last one finish
+        if app_spec == "wsgi:app":  # the first warm worker answers; wait for the others before measuring
+            while log.read_bytes()[start_size:].count(b" warm in ") < workers:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError(f"not every gunicorn worker warmed; see {log}")
+                time.sleep(0.3)
+        else:
+            time.sleep(1.0)
         yield port
     finally:
         proc.send_signal(signal.SIGTERM)
