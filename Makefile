@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.requirements-installed
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test setup system-deps translations lint serve demo bench clean
+.PHONY: run test setup system-deps translations lint serve demo bench clean postgres
 
 run: setup
 	$(FLASK) db upgrade
@@ -17,6 +17,10 @@ run: setup
 
 test: setup
 	@bash scripts/test.sh
+
+# Create (or check) the PostgreSQL database, its owner and the app role with passwords, migrate, print the URLs.
+postgres: setup
+	@bash scripts/postgres-setup.sh
 
 setup: system-deps $(STAMP) translations
 
@@ -43,6 +47,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 bench: setup
+	@WITH_BENCH=1 bash scripts/system-deps.sh
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b; done
 
 clean:

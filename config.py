@@ -141,6 +141,8 @@ class Config:
     IMPORT_TIME_LIMIT_S = _env_int("IMPORT_TIME_LIMIT_S", 30)
     # Catalogue pages for visitors without a session are served from memory for this long (saas/pagecache.py).
     PUBLIC_PAGE_CACHE_SECONDS = _env_int("PUBLIC_PAGE_CACHE_SECONDS", 60)
+    # Cached public search pages are keyed on the listing index's generation, re-read at most this often per process.
+    LISTING_RECHECK_SECONDS = float(_env("LISTING_RECHECK_SECONDS", "1") or 1)
     IMPORT_UPLOAD_DIR = _env("IMPORT_UPLOAD_DIR", str(INSTANCE_DIR / "imports"))  # checked files awaiting import
     EVIDENCE_MAX_BYTES = _env_int("EVIDENCE_MAX_MB", 10) * 1024 * 1024
     EVIDENCE_MAX_PIXELS = 40_000_000

@@ -31,8 +31,6 @@ def create_app(config_class: type[Config] | None = None, **overrides: object) ->
     from saas.forms import refuse_control_characters_in_query
     from saas.links import refuse_untrusted_host
 
-    app.before_request(refuse_untrusted_host)  # first: before CSRF, rate limits and the session lookup
-    app.before_request(refuse_control_characters_in_query)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     register_extensions(app)
@@ -45,6 +43,12 @@ def create_app(config_class: type[Config] | None = None, **overrides: object) ->
     from saas.cli import register_cli
 
     register_cli(app)
+    from saas import pagecache
+
+    pagecache.init_app(app)  # its hook runs before every other before_request hook but the two guards below
+    # First of all, even before a cached page: refuse an untrusted Host and a query with control characters.
+    hooks = app.before_request_funcs.setdefault(None, [])
+    hooks[0:0] = [refuse_untrusted_host, refuse_control_characters_in_query]
     return app
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask, current_app
 
@@ -99,6 +101,38 @@ def register_cli(app: Flask) -> None:
         from saas.reports.services import sweep
 
         click.echo(f"re-queued {sweep(db.session, timedelta(seconds=older_than))} report jobs")
+
+    @app.cli.command("backup")
+    @click.option(
+        "--output",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Archive to write (default: instance/backups/jx-backup-<UTC time>.tar.gz).",
+    )
+    def backup(output: Path | None) -> None:
+        """Write one .tar.gz with a consistent database dump, every stored file and a manifest (docs/operations.md)."""
+        from saas.backup import BackupError, create_backup, default_output
+
+        try:
+            summary = create_backup(current_app, output or default_output())
+        except BackupError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"backup written to {summary.path}: {summary.rows} rows, {summary.files} files")
+
+    @app.cli.command("restore")
+    @click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--force", is_flag=True, help="Replace a non-empty instance (its store folders are kept aside).")
+    def restore(archive: Path, force: bool) -> None:
+        """Verify ARCHIVE against its manifest and restore it into this (empty) instance; stop the app first."""
+        from saas.backup import BackupError, restore_backup
+
+        try:
+            summary = restore_backup(current_app, archive, force=force)
+        except BackupError as exc:
+            raise click.ClickException(str(exc)) from exc
+        revision = summary.manifest.get("alembic_revision")
+        click.echo(f"restored {summary.rows} rows and {summary.files} files (schema {revision})")
+        click.echo("then run `flask db upgrade` if this code is newer than the backup")
 
     @app.cli.command("totp-now")
     @click.argument("email")

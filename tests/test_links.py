@@ -213,3 +213,13 @@ def test_no_url_leaves_the_site_except_through_the_helper():
             if pattern.search(line):
                 offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert offenders == []
+
+
+def test_an_untrusted_host_is_refused_before_the_page_cache(production):
+    prod = production(PUBLIC_PAGE_CACHE_SECONDS="60")
+    names = [f.__name__ for f in prod.before_request_funcs[None]]
+    assert names[:3] == ["refuse_untrusted_host", "refuse_control_characters_in_query", "serve_hit"]
+    client = prod.test_client()
+    assert client.get("/", base_url=BASE).status_code == 200  # now cached for visitors
+    assert client.get("/", base_url=f"https://{ATTACKER}").status_code == 400
+    assert client.get("/?q=%00", base_url=BASE).status_code == 400

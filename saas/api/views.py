@@ -14,9 +14,10 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
+from saas import pagecache
 from saas.extensions import csrf, db
 from saas.links import external_url
-from saas.market import services
+from saas.market import listing_index, services
 from saas.market.misses import note_if_empty
 from saas.market.search import MOQ_VALUES, SORTS, SearchParams, filterable, number_ranges, resolve_scope, search
 from saas.marketplace.attributes import format_number
@@ -89,6 +90,7 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
 
 
 @bp.get("/v1/products")
+@pagecache.for_visitors(version=listing_index.generation)
 def products() -> Any:
     industry = request.args.get("industry") or None
     if industry is not None and industry not in {i.id for i in default_catalog().industries}:
@@ -126,6 +128,8 @@ def products() -> Any:
     params = replace(params, attrs=attrs)
     result = search(db.session, params, per_page, _lang())
     note_if_empty(params, result)  # the sourcing-gap log: buffered, capped, outside this read (saas/market/misses.py)
+    if not result.total:
+        pagecache.dont_store()  # a search that finds nothing is logged: it runs every time
     return jsonify(
         items=[_product_json(p) for p in result.products],
         total=result.total,

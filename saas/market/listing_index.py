@@ -465,3 +465,29 @@ def current(dbs: Session) -> Snapshot:
     with _indexes_lock:
         index = _indexes.setdefault(name, ListingIndex())
     return index.current(dbs)
+
+
+_generations: dict[str, tuple[float, int]] = {}
+
+
+def generation() -> int:
+    """The listing generation of the request's database: the version of cached public search pages (pagecache).
+
+    Read from the change log at most every ``LISTING_RECHECK_SECONDS`` per process (a cached page's hit then needs
+    no database at all): a listing change reaches cached search pages within that time.
+    """
+    import time
+
+    from flask import current_app
+
+    from saas.extensions import db
+
+    name = current_app.extensions["database"][0].url.render_as_string()  # no session unless the log is read
+    max_age = float(current_app.config.get("LISTING_RECHECK_SECONDS", 0) or 0)
+    now = time.monotonic()
+    seen = _generations.get(name)
+    if seen is not None and now - seen[0] < max_age:
+        return seen[1]
+    value = current(db.session).generation
+    _generations[name] = (now, value)
+    return value

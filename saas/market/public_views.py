@@ -12,7 +12,7 @@ from sqlalchemy import select
 from saas import pagecache
 from saas.extensions import db
 from saas.forms import page_number, past_last_page
-from saas.market import services
+from saas.market import listing_index, services
 from saas.marketplace.catalog import UnknownCategory, default_catalog
 from saas.models import Firm
 from saas.reference import COUNTIES
@@ -26,6 +26,7 @@ def home() -> Any:
 
 
 @bp.route("/search")
+@pagecache.for_visitors(version=listing_index.generation)
 def search() -> Any:
     """Chinese full-text search with facets; shareable URLs (every choice is a query argument)."""
     from flask import request
@@ -39,6 +40,8 @@ def search() -> Any:
     if (last := past_last_page(params.page, result.total, current_app.config["PAGE_SIZE"])) is not None:
         return last
     note_if_empty(params, result)  # the sourcing-gap log: buffered, capped, outside this read (saas/market/misses.py)
+    if not result.total:
+        pagecache.dont_store()  # a search that finds nothing is logged: it runs every time
     args = query_args(params)
 
     def link(**changes: Any) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, session, url_for
 from sqlalchemy import func, select, text
 
+from saas import pagecache
 from saas.extensions import csrf, db
 from saas.links import safe_redirect_target
 from saas.models import Firm
@@ -16,6 +17,7 @@ bp = Blueprint("public", __name__)
 
 
 @bp.route("/")
+@pagecache.for_visitors
 def home() -> Any:
     counts = dict(db.session.execute(select(Firm.industry, func.count()).group_by(Firm.industry)).all())
     total = sum(counts.values())
