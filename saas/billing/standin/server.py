@@ -224,11 +224,11 @@ class StandinApp:
         if fault.get("should_retry") is not None:
             headers["Stripe-Should-Retry"] = "true" if fault["should_retry"] else "false"
         if fault["status"] == "reset":
+            log["status"] = "reset"  # before the reset: the client may read the log as soon as it sees the RST
             sock = request.environ.get("werkzeug.socket")
             if sock is not None:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close sends RST
                 sock.shutdown(socket.SHUT_RDWR)
-            log["status"] = "reset"
             raise ConnectionResetError("stand-in fault: connection reset")  # werkzeug drops the connection quietly
         status = int(fault["status"])
         type_, code, message = FAULT_BODIES.get(status, ("api_error", None, "(stand-in fault) Something went wrong."))
