@@ -335,7 +335,8 @@ def test_old_objects_are_frozen_only_during_the_render() -> None:
     try:
         before = gc.get_freeze_count()
         pdf.html_to_pdf("<p>你好</p>")
-        assert gc.get_freeze_count() == before
+        # left frozen (an unfreeze would give 0); the count may drop if another thread frees a frozen object meanwhile
+        assert 0 < gc.get_freeze_count() <= before
     finally:
         gc.unfreeze()
 
