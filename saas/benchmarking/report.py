@@ -55,17 +55,19 @@ def _benchmark(bench: services.Benchmark, context: dict[str, Any], instrument: s
         d["bar"] = bar_svg(
             d["percentile"], label=_("Percentile rank %(p)s", p=_fmt(d["percentile"])), chart_id=f"pct-{d['id']}"
         )
+    # The strip marks the firm, the median and P90 on 0–100, without per-bin peer counts: counts of a few firms per
+    # bin can be worked out by comparing reports (nested cohorts, before and after a submission), docs/suppression.md §8
     strips = {
         d["id"]: strip_svg(
-            bench.histograms[d["id"]],
+            (),
             score=d["score"],
             p50=d.get("p50"),
             p90=d.get("p90"),
-            label=_("Distribution of peer scores for %(name)s", name=d["name"]),
+            label=_("Your score, the peer median and P90 for %(name)s", name=d["name"]),
             chart_id=f"strip-{d['id']}",
         )
         for d in [overall, *dims]
-        if d["id"] in bench.histograms
+        if sufficient
     }
     if sufficient:
         labels = [d["name"] for d in dims]
@@ -88,6 +90,8 @@ def _benchmark(bench: services.Benchmark, context: dict[str, Any], instrument: s
         "cohort_level": pos.cohort.key,
         "n": pos.cohort.n,
         "sufficient": sufficient,
+        "widened": bench.widened,
+        "suppress_k": services.params().suppress_k,
         "stats_version": bench.stats_version,
         "overall": overall,
         "dimensions": dims,

@@ -162,13 +162,18 @@ def refresh(dbs: Session, version: InstrumentVersion, *, industry: str | None = 
 
 @dataclass(frozen=True)
 class Benchmark:
-    """A firm's position among its peers, with the cohort used and the statistics version read."""
+    """A firm's position among its peers, with the cohort used and the statistics version read.
+
+    No per-bin peer counts leave this module (docs/suppression.md §8): a firm sees its cohort's n, quantiles and
+    its own percentile ranks. ``widened`` says a narrower cohort of the firm was sufficient but not printed, because
+    a wider cohort that contains it differs from it by fewer than ``suppress_k`` firms.
+    """
 
     position: scoring.Position
     cohort_label: str
     stats_version: int
     dimension_ids: list[str]
-    histograms: dict[str, tuple[int, ...]]  # per metric, of the cohort used (empty when it is too small)
+    widened: bool = False
 
 
 def firm_peer(firm: Firm, snapshot: ScoreSnapshot, dims: list[str]) -> scoring.Peer:
@@ -184,8 +189,26 @@ def firm_peer(firm: Firm, snapshot: ScoreSnapshot, dims: list[str]) -> scoring.P
     )
 
 
+def printable_cohort(cohorts: list[scoring.Cohort], k: int) -> scoring.Cohort | None:
+    """Return the first cohort of the fallback chain that may be printed to a firm, or None if none is sufficient.
+
+    ``cohorts`` are the firm's cohorts along ``scoring.LEVELS`` (the ones that exist). A sufficient cohort is
+    printable unless a sufficient cohort of the chain that contains it has 1 … k−1 more firms: both could then be
+    printed (to this firm and to a firm of the wider cohort), and their difference would describe those few firms.
+    The wider one is printed instead. The rule depends only on cohort sizes, so every member of a cohort gets the
+    same answer, and the wider cohort is checked against its own wider cohorts in turn.
+    """
+    sufficient = [c for c in cohorts if c.sufficient]
+    for cohort in sufficient:
+        inner = set(cohort.key.split("+")) - {"city"}
+        wider = [c for c in sufficient if set(c.key.split("+")) - {"city"} < inner]
+        if not any(0 < c.n - cohort.n < k for c in wider):
+            return cohort
+    return None
+
+
 def benchmark_for(dbs: Session, firm: Firm, snapshot: ScoreSnapshot, version: InstrumentVersion) -> Benchmark | None:
-    """Position ``snapshot`` of ``firm`` in its fallback cohort, reading only the five cohort rows it can fall into."""
+    """Position ``snapshot`` of ``firm`` in its printable cohort, reading only the five cohort rows it can fall into."""
     dims = maturity_dimensions(version)
     peer = firm_peer(firm, snapshot, dims)
     ids = [scoring.Cohort(level, *_filters(level, peer), 0, False).id for level in scoring.LEVELS]
@@ -197,12 +220,12 @@ def benchmark_for(dbs: Session, firm: Firm, snapshot: ScoreSnapshot, version: In
     if not rows:
         return None
     stats = {row.cohort_id: scoring.CohortStats.from_dict(row.data) for row in rows}
-    pos = scoring.position(peer, stats)
-    chosen = stats.get(pos.cohort.id)
-    histograms = (
-        {m: ms.histogram for m, ms in chosen.metrics.items()} if chosen is not None and pos.cohort.sufficient else {}
-    )
-    return Benchmark(pos, cohort_label(pos.cohort), max(row.version for row in rows), dims, histograms)
+    chain = [stats[cid].cohort for cid in ids if cid in stats]
+    chosen = printable_cohort(chain, params().suppress_k)
+    first = next((c for c in chain if c.sufficient), None)
+    pos = scoring.position(peer, {chosen.id: stats[chosen.id]} if chosen is not None else stats)
+    widened = chosen is not None and first is not None and chosen.id != first.id
+    return Benchmark(pos, cohort_label(pos.cohort), max(row.version for row in rows), dims, widened)
 
 
 def _filters(level: str, peer: scoring.Peer) -> tuple[str | None, str | None, str | None]:

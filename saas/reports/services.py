@@ -24,7 +24,7 @@ from saas.models import Assessment, Firm, ReportJob, ScoreSnapshot, User, utcnow
 from saas.tenancy import set_tenant, tenant_select
 
 #: Bump when the PDF templates change in a way that should invalidate cached reports.
-TEMPLATE_VERSION = "firm-report-1"
+TEMPLATE_VERSION = "firm-report-2"  # 2: no per-bin peer counts (docs/suppression.md §8)
 TASK = "saas.reports.tasks.render_report_job"
 
 
