@@ -1,0 +1,156 @@
+"""Localised labels of the programme: states, errors, and the engine's checklist message keys with their values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from scoring import programme as engine
+
+ROUND_STATUS = {
+    "draft": _l("Draft"),
+    "open": _l("Open for applications"),
+    "pre_review": _l("County pre-review"),
+    "expert_review": _l("Expert review"),
+    "ranked": _l("Ranked"),
+    "publicity": _l("Public notice (公示)"),
+    "final": _l("Published"),
+    "follow_up": _l("Follow-up"),
+    "archived": _l("Archived"),
+}
+ROUND_KIND = {"enterprise": _l("Demonstration enterprise"), "project": _l("Demonstration project")}
+APPLICATION_STATUS = {
+    "draft": _l("Draft"),
+    "submitted": _l("Submitted, awaiting county pre-review"),
+    "returned": _l("Returned for correction"),
+    "passed": _l("Passed county pre-review"),
+    "rejected": _l("Rejected in pre-review"),
+    "withdrawn": _l("Withdrawn"),
+}
+EVENT_ACTION = {
+    "created": _l("Draft started"),
+    "submitted": _l("Submitted"),
+    "resubmitted": _l("Resubmitted after correction"),
+    "withdrawn": _l("Withdrawn"),
+    "pre_review_pass": _l("Passed county pre-review"),
+    "pre_review_return": _l("Returned for correction"),
+    "pre_review_reject": _l("Rejected in pre-review"),
+}
+ERRORS = {
+    "round_not_found": _l("This round does not exist."),
+    "application_not_found": _l("This application does not exist."),
+    "city_staff_only": _l("Only city-wide staff may do this."),
+    "params_frozen": _l("The parameters are frozen: the round is no longer a draft."),
+    "bad_transition": _l("The round cannot move to that state from its current one."),
+    "round_not_accepting": _l("This round is not accepting applications."),
+    "round_closed": _l("The round has closed; the application can no longer be withdrawn."),
+    "application_locked": _l("This application can no longer be changed."),
+    "return_deadline_passed": _l("The deadline for the correction has passed."),
+    "incomplete": _l("Some required fields are missing; see the marked fields."),
+    "not_eligible": _l("The firm does not meet every eligibility rule yet; see the checklist."),
+    "pre_review_closed": _l("Pre-review is closed for this round."),
+    "not_awaiting_review": _l("This application is not awaiting pre-review."),
+    "bad_decision": _l("Choose a decision."),
+    "reason_required": _l("Give a reason."),
+    "deadline_required": _l("Give a deadline for the correction, today or later."),
+    "invalid_params": _l("Some parameters are not valid; see the marked fields."),
+    "closes_before_opens": _l("The closing date is before the opening date."),
+}
+FIELD_PROBLEMS = {
+    "required": _l("This field is required."),
+    "declaration_too_short": _l("Write at least 20 characters."),
+    "closes_before_opens": _l("The closing date is before the opening date."),
+    "deadline_in_future": _l("Give a date today or later."),
+    "out_of_range": _l("The value is out of range."),
+    "not_number": _l("Enter a number."),
+}
+
+RULES = {
+    "verified_on_site": _l("Verified on site by the bureau"),
+    "assessed": _l("Self-assessment submitted"),
+    "recent": _l("Assessment recent enough"),
+    "min_maturity": _l("Maturity index M"),
+    "min_dimension": _l("Lowest maturity dimension"),
+    "min_confidence": _l("Confidence index K"),
+    "min_evidence": _l("Evidence coverage E_high"),
+    "max_trust_gap": _l("Trust gap (self M − verified M)"),
+    "consent": _l("Consent"),
+}
+CONSENTS = {
+    "share_with_bureau": _l("share the application with the bureau"),
+    "publish_results": _l("publish the firm's name and score in the public notice"),
+}
+
+ACTIONS = {
+    "start_assessment": _l("Start a self-assessment"),
+    "request_verification": _l("Request on-site verification"),
+    "reassess": _l("Re-assess"),
+    "upload_evidence": _l("Upload evidence"),
+    "give_consent": _l("Give the consent in the application"),
+    "contact_bureau": _l("Contact the bureau"),
+}
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.1f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def rule_message(result: engine.RuleResult, dimension_names: dict[str, str] | None = None) -> str:
+    """Translate one checklist line's message key with its values (e.g. "最低维度 设计 38 < 40")."""
+    p = {k: _number(v) for k, v in dict(result.params).items()}
+    if "dimension" in p and dimension_names:
+        p["dimension"] = dimension_names.get(p["dimension"], p["dimension"])
+    messages = {
+        "verified_on_site": _("Verified on site on %(date)s.", date=p.get("date", "")),
+        "not_verified": _("Needs on-site verification by the bureau."),
+        "no_assessment": _("No submitted assessment yet."),
+        "assessed": _("Self-assessment submitted."),
+        "recent": _("Dated %(date)s, within the period.", date=p.get("date", "")),
+        "too_old": _(
+            "Dated %(date)s, older than %(months)s months.", date=p.get("date", ""), months=p.get("months", "12")
+        ),
+        "snapshot_after_reference_date": _("Dated after the round's reference date."),
+        "min_maturity_met": _("M %(value)s ≥ %(required)s", **_vr(p)),
+        "min_maturity_below": _("M %(value)s < %(required)s", **_vr(p)),
+        "min_dimension_met": _("%(dimension)s %(value)s ≥ %(required)s", dimension=p.get("dimension", ""), **_vr(p)),
+        "min_dimension_below": _(
+            "Lowest dimension %(dimension)s %(value)s < %(required)s", dimension=p.get("dimension", ""), **_vr(p)
+        ),
+        "dimension_not_scored": _("Dimension %(dimension)s is not scored.", dimension=p.get("dimension", "")),
+        "min_confidence_met": _("K %(value)s ≥ %(required)s", **_vr(p)),
+        "min_confidence_below": _("K %(value)s < %(required)s", **_vr(p)),
+        "min_evidence_met": _("E_high %(value)s%% ≥ %(required)s%%", **_vr(p)),
+        "min_evidence_below": _("E_high %(value)s%% < %(required)s%%", **_vr(p)),
+        "evidence_not_needed": _("No claim needs evidence."),
+        "max_trust_gap_met": _("Gap %(value)s ≤ %(required)s", **_vr(p)),
+        "max_trust_gap_above": _("Gap %(value)s > %(required)s", **_vr(p)),
+        "needs_verification": _("Known only after on-site verification."),
+        "not_scored": _("Not scored."),
+        "consent_given": _("Given: %(consent)s.", consent=CONSENTS.get(str(result.subject), result.subject or "")),
+        "consent_missing": _("Missing: %(consent)s.", consent=CONSENTS.get(str(result.subject), result.subject or "")),
+    }
+    return messages.get(result.message, result.message)
+
+
+def _vr(p: dict[str, str]) -> dict[str, str]:
+    return {"value": p.get("value", "–"), "required": p.get("required", "–")}
+
+
+def action_link(action: str | None, round_id: Any) -> tuple[str, str] | None:
+    """Return (label, URL) of the page that fixes a failed rule."""
+    if action is None:
+        return None
+    targets = {
+        "start_assessment": url_for("assessments.index"),
+        "reassess": url_for("assessments.index"),
+        "upload_evidence": url_for("assessments.index"),
+        "request_verification": url_for("assessments.index"),
+        "give_consent": url_for("programme.apply", round_id=round_id),
+        "contact_bureau": url_for("programme.method", round_id=round_id),
+    }
+    return str(ACTIONS.get(action, action)), targets.get(action, url_for("assessments.index"))
