@@ -363,7 +363,14 @@ OTHER_ID_ROUTES = {
             "programme.edit_round",
             "programme.advance",
             "programme.staff_round",
+            "programme.assign",
         )
+    },
+    **{
+        (endpoint, arg): "tests/programme/test_programme_experts.py: an expert gets 404 for any assignment not "
+        "their own, and for their own under another firm's id; firms and staff get 403"
+        for endpoint in ("programme.review", "programme.declare_conflict")
+        for arg in ("firm_id", "assignment_id")
     },
     ("programme.staff_application", "firm_id"): "tests/programme/test_programme_pre_review.py: county staff get "
     "404 outside their county; drafts are 404",

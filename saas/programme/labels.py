@@ -39,6 +39,22 @@ EVENT_ACTION = {
     "pre_review_return": _l("Returned for correction"),
     "pre_review_reject": _l("Rejected in pre-review"),
 }
+ASSIGNMENT_STATUS = {
+    "assigned": _l("To review"),
+    "conflict": _l("Conflict declared"),
+    "submitted": _l("Submitted"),
+}
+CRITERIA = {
+    "demonstration_value": _l("Demonstration value"),
+    "measured_results": _l("Measured results"),
+    "replicability": _l("Replicability"),
+    "security_green": _l("Data security & green"),
+    "declaration_quality": _l("Declaration quality"),
+    "kpi_improvement": _l("Verified KPI improvement"),
+    "technical_depth": _l("Technical depth"),
+    "investment_efficiency": _l("Investment efficiency"),
+    "documentation": _l("Documentation"),
+}
 ERRORS = {
     "round_not_found": _l("This round does not exist."),
     "application_not_found": _l("This application does not exist."),
@@ -58,6 +74,10 @@ ERRORS = {
     "deadline_required": _l("Give a deadline for the correction, today or later."),
     "invalid_params": _l("Some parameters are not valid; see the marked fields."),
     "closes_before_opens": _l("The closing date is before the opening date."),
+    "assignment_not_found": _l("This assignment does not exist."),
+    "not_in_expert_review": _l("The round is not in expert review."),
+    "review_closed": _l("This review is already submitted or set aside."),
+    "invalid_review": _l("Some scores are not valid; see the marked criteria."),
 }
 FIELD_PROBLEMS = {
     "required": _l("This field is required."),
@@ -66,6 +86,9 @@ FIELD_PROBLEMS = {
     "deadline_in_future": _l("Give a date today or later."),
     "out_of_range": _l("The value is out of range."),
     "not_number": _l("Enter a number."),
+    "criterion_missing": _l("Score this criterion."),
+    "score_out_of_range": _l("The score is out of range."),
+    "score_not_number": _l("Enter a number."),
 }
 
 RULES = {

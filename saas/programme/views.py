@@ -13,7 +13,7 @@ from saas.auth.forms import ConfirmForm
 from saas.benchmarking.results_names import dimension_names
 from saas.extensions import db
 from saas.models import utcnow
-from saas.programme import labels, services
+from saas.programme import experts, labels, services
 from saas.programme.errors import InvalidInput, NotFound, ProgrammeError
 from saas.programme.forms import PARAM_FIELDS, ApplicationForm, PreReviewForm, RoundForm
 from saas.security import require_firm_member, require_staff
@@ -345,7 +345,20 @@ def staff_application(firm_id: uuid.UUID, application_id: uuid.UUID) -> Any:
         form=form,
         events=services.timeline(db.session, app),
         completeness=services.completeness_problems(rnd, app),
+        reviews=(reviews := experts.application_reviews(db.session, app)),
+        expert_names=_names(r.expert_id for r in reviews),
     ), 400 if form.errors else 200
+
+
+def _names(ids: Any) -> dict[uuid.UUID, str]:
+    from sqlalchemy import select
+
+    from saas.models import User
+
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    return {u.id: u.name for u in db.session.scalars(select(User).where(User.id.in_(wanted)))}
 
 
 @bp.context_processor
@@ -356,4 +369,9 @@ def _labels() -> dict[str, Any]:
         "APPLICATION_STATUS": labels.APPLICATION_STATUS,
         "EVENT_ACTION": labels.EVENT_ACTION,
         "FIELD_PROBLEMS": labels.FIELD_PROBLEMS,
+        "ASSIGNMENT_STATUS": labels.ASSIGNMENT_STATUS,
+        "CRITERIA": labels.CRITERIA,
     }
+
+
+from saas.programme import expert_views  # noqa: E402,F401 - the experts' routes on this blueprint
