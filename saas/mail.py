@@ -38,6 +38,8 @@ SUBJECTS = {
     "programme_returned": N_("Application returned for correction: %(round_title)s"),
     "programme_passed": N_("Application passed county pre-review: %(round_title)s"),
     "programme_rejected": N_("Application rejected in pre-review: %(round_title)s"),
+    "programme_proposed": N_("Proposed for selection (公示): %(round_title)s"),
+    "programme_final": N_("Selected: %(round_title)s"),
     "programme_expert_assigned": N_("New application to review: %(round_title)s"),
 }
 

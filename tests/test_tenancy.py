@@ -364,8 +364,24 @@ OTHER_ID_ROUTES = {
             "programme.advance",
             "programme.staff_round",
             "programme.assign",
+            "programme.ranking",
+            "programme.decide",
+            "programme.publicity",
+            "programme.final_pdf",
+            "programme.final_xlsx",
         )
     },
+    ("programme.confirm_decision", "round_id"): "tests/programme/test_programme_decision.py: city staff only, and "
+    "never the recorder",
+    ("programme.confirm_decision", "decision_id"): "tests/programme/test_programme_decision.py: a decision of "
+    "another round is 404",
+    ("programme.answer_objection", "round_id"): "tests/programme/test_programme_decision.py: city staff only",
+    ("programme.answer_objection", "objection_id"): "tests/programme/test_programme_decision.py: an objection of "
+    "another round is 404",
+    ("programme.lodge_objection", "round_id"): "tests/programme/test_programme_decision.py: public, throttled; "
+    "only rounds in 公示",
+    ("programme.lodge_objection", "application_id"): "tests/programme/test_programme_decision.py: only an entry "
+    "selected in the confirmed decision",
     **{
         (endpoint, arg): "tests/programme/test_programme_experts.py: an expert gets 404 for any assignment not "
         "their own, and for their own under another firm's id; firms and staff get 403"

@@ -1,9 +1,10 @@
-"""Add the 双百 programme: rounds, applications and their timeline, experts and assignments, the audit chain.
+"""Add the 双百 programme: rounds, applications and their timeline, experts and assignments, decisions, objections,
+the audit chain.
 
-Rounds, experts and the hash-chained audit log are the bureau's (global). Applications, their events and the expert
-assignments are firm-owned: tenant RLS, and staff read within their scope (county or city). Experts read their own
-assignments (expert_id = app_current_user()); the application behind one is read with the session bound to the
-firm after the assignment was found.
+Rounds, experts, decisions, objections and the hash-chained audit log are the bureau's (global). Applications, their
+events and the expert assignments are firm-owned: tenant RLS, and staff read within their scope (county or city).
+Experts read their own assignments (``expert_id = app_current_user()``); the application behind one is read with the
+session bound to the firm after the assignment was found.
 
 Revision ID: a7c4e1f09b35
 Revises: f3b9d2e4a6c1
@@ -185,6 +186,77 @@ def upgrade() -> None:
     with op.batch_alter_table("programme_events", schema=None) as batch_op:
         batch_op.create_index("ix_programme_events_firm_id_application_id", ["firm_id", "application_id"], unique=False)
 
+    op.create_table(
+        "programme_decisions",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("round_id", sa.Uuid(), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("as_of", sa.Date(), nullable=False),
+        sa.Column("params", sa.JSON(), nullable=False),
+        sa.Column("candidates", sa.JSON(), nullable=False),
+        sa.Column("ranking", sa.JSON(), nullable=False),
+        sa.Column("recorded_by_id", sa.Uuid(), nullable=False),
+        sa.Column("recorded_at", UTCDateTime(), nullable=False),
+        sa.Column("confirmed_by_id", sa.Uuid(), nullable=True),
+        sa.Column("confirmed_at", UTCDateTime(), nullable=True),
+        sa.Column("head_hash", sa.String(length=64), nullable=True),
+        sa.Column("publicity_start", sa.Date(), nullable=True),
+        sa.Column("publicity_end", sa.Date(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["confirmed_by_id"], ["users.id"], name=op.f("fk_programme_decisions_confirmed_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["recorded_by_id"], ["users.id"], name=op.f("fk_programme_decisions_recorded_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["round_id"],
+            ["programme_rounds.id"],
+            name=op.f("fk_programme_decisions_round_id_programme_rounds"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_programme_decisions")),
+    )
+    with op.batch_alter_table("programme_decisions", schema=None) as batch_op:
+        batch_op.create_index("ix_programme_decisions_round_id", ["round_id"], unique=False)
+
+    op.create_table(
+        "programme_objections",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("round_id", sa.Uuid(), nullable=False),
+        sa.Column("application_id", sa.Uuid(), nullable=False),
+        sa.Column("subject_firm_id", sa.Uuid(), nullable=False),
+        sa.Column("name", sa.String(length=50), nullable=False),
+        sa.Column("contact", sa.String(length=100), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("ip", sa.String(length=45), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("answer", sa.Text(), nullable=True),
+        sa.Column("answered_by_id", sa.Uuid(), nullable=True),
+        sa.Column("answered_at", UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["answered_by_id"],
+            ["users.id"],
+            name=op.f("fk_programme_objections_answered_by_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["round_id"],
+            ["programme_rounds.id"],
+            name=op.f("fk_programme_objections_round_id_programme_rounds"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["subject_firm_id"],
+            ["firms.id"],
+            name=op.f("fk_programme_objections_subject_firm_id_firms"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_programme_objections")),
+    )
+    with op.batch_alter_table("programme_objections", schema=None) as batch_op:
+        batch_op.create_index("ix_programme_objections_round_id_status", ["round_id", "status"], unique=False)
+
     # ### end Alembic commands ###
     if rls.is_postgres():
         rls.grant_app_role()
@@ -204,6 +276,14 @@ def downgrade() -> None:
             rls.disable_staff_read(table)
             rls.disable_tenant_rls(table, extra_read=table == "programme_assignments")
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("programme_objections", schema=None) as batch_op:
+        batch_op.drop_index("ix_programme_objections_round_id_status")
+
+    op.drop_table("programme_objections")
+    with op.batch_alter_table("programme_decisions", schema=None) as batch_op:
+        batch_op.drop_index("ix_programme_decisions_round_id")
+
+    op.drop_table("programme_decisions")
     with op.batch_alter_table("programme_events", schema=None) as batch_op:
         batch_op.drop_index("ix_programme_events_firm_id_application_id")
 

@@ -20,7 +20,9 @@ from saas.models.programme import (  # noqa: F401 - the 双百 programme tables 
     ProgrammeApplication,
     ProgrammeAssignment,
     ProgrammeAudit,
+    ProgrammeDecision,
     ProgrammeEvent,
+    ProgrammeObjection,
     ProgrammeRound,
 )
 from saas.models.trade import RFQ_STATES, Favourite, Inquiry, InquiryMessage, Quote, Rfq

@@ -196,3 +196,47 @@ class ProgrammeAssignment(TenantScoped, TimestampMixin, Base):
     conflict_reason: Mapped[str | None] = mapped_column(String(500))
     submitted_at: Mapped[datetime | None]
     third: Mapped[bool] = mapped_column(default=False)
+
+
+class ProgrammeDecision(Base):
+    """A selection decision: the frozen inputs and the engine's ranking, recorded by one city staff member and
+    confirmed by a second (two-person rule); the 公示 period and the audit head hash at confirmation."""
+
+    __tablename__ = "programme_decisions"
+    __table_args__ = (Index("ix_programme_decisions_round_id", "round_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    round_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("programme_rounds.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(12), default="proposed")  # proposed | confirmed | superseded
+    as_of: Mapped[date]
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    candidates: Mapped[list[Any]] = mapped_column(JSON)
+    ranking: Mapped[dict[str, Any]] = mapped_column(JSON)
+    recorded_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime]
+    confirmed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    confirmed_at: Mapped[datetime | None]
+    head_hash: Mapped[str | None] = mapped_column(String(64))
+    publicity_start: Mapped[date | None]
+    publicity_end: Mapped[date | None]
+
+
+class ProgrammeObjection(Base):
+    """An objection (异议) lodged against a 公示 entry by anyone, answered by city staff."""
+
+    __tablename__ = "programme_objections"
+    __table_args__ = (Index("ix_programme_objections_round_id_status", "round_id", "status"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    round_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("programme_rounds.id", ondelete="CASCADE"))
+    application_id: Mapped[uuid.UUID]
+    subject_firm_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(50))
+    contact: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open | upheld | dismissed
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    answered_at: Mapped[datetime | None]

@@ -29,6 +29,7 @@ APPLICATION_STATUS = {
     "passed": _l("Passed county pre-review"),
     "rejected": _l("Rejected in pre-review"),
     "withdrawn": _l("Withdrawn"),
+    "removed": _l("Removed after an upheld objection"),
 }
 EVENT_ACTION = {
     "created": _l("Draft started"),
@@ -38,11 +39,25 @@ EVENT_ACTION = {
     "pre_review_pass": _l("Passed county pre-review"),
     "pre_review_return": _l("Returned for correction"),
     "pre_review_reject": _l("Rejected in pre-review"),
+    "removed_after_objection": _l("Removed after an upheld objection"),
 }
 ASSIGNMENT_STATUS = {
     "assigned": _l("To review"),
     "conflict": _l("Conflict declared"),
     "submitted": _l("Submitted"),
+}
+REASONS = {
+    "score": _l("Selected by score"),
+    "industry_minimum": _l("Selected for its industry's minimum"),
+    "county_minimum": _l("Selected for its county's minimum"),
+    "industry_and_county_minimum": _l("Selected for its industry's and county's minimums"),
+    "displaced_by_minimum": _l("Within the seats by score, but the seat went to a minimum"),
+    "below_cut": _l("Ranked below the selection"),
+    "excluded": _l("Out of the running"),
+    "ineligible": _l("Not eligible"),
+    "review_incomplete": _l("Expert review not complete"),
+    "below_pass_mark": _l("Expert score below the pass mark"),
+    "score_missing": _l("No verified score"),
 }
 CRITERIA = {
     "demonstration_value": _l("Demonstration value"),
@@ -78,10 +93,25 @@ ERRORS = {
     "not_in_expert_review": _l("The round is not in expert review."),
     "review_closed": _l("This review is already submitted or set aside."),
     "invalid_review": _l("Some scores are not valid; see the marked criteria."),
+    "not_ranked_state": _l("A decision is recorded when the round is ranked."),
+    "decision_confirmed": _l("The decision is already confirmed."),
+    "decision_not_proposed": _l("There is no proposed decision to confirm."),
+    "same_person": _l("A second staff member must confirm: you recorded this decision."),
+    "inputs_changed": _l("The applications or reviews changed since the decision was recorded; record it again."),
+    "no_confirmed_decision": _l("No confirmed decision yet."),
+    "calendar_not_covered": _l("The working-day calendar does not cover these dates yet; update chinesecalendar."),
+    "publicity_not_over": _l("The public notice period is not over yet."),
+    "objections_open": _l("Answer every objection first."),
+    "not_in_publicity": _l("The round is not in public notice."),
+    "publicity_over": _l("The public notice period is over."),
+    "entry_not_found": _l("This entry is not in the public notice."),
+    "objection_answered": _l("This objection is already answered."),
+    "objection_not_found": _l("This objection does not exist."),
 }
 FIELD_PROBLEMS = {
     "required": _l("This field is required."),
     "declaration_too_short": _l("Write at least 20 characters."),
+    "reason_too_short": _l("Write at least 10 characters."),
     "closes_before_opens": _l("The closing date is before the opening date."),
     "deadline_in_future": _l("Give a date today or later."),
     "out_of_range": _l("The value is out of range."),

@@ -122,9 +122,12 @@ def advance_round(dbs: Session, staff: User, rnd: ProgrammeRound, to: str, *, no
     if to == "open":
         engine.RoundParams.from_dict(rnd.params)  # still valid under the current engine
         rnd.params_frozen_at = now
-    if to == "pre_review":
-        # Drafts never submitted lapse at the close; they stay the firm's, visible as drafts.
-        pass
+    from saas.programme import decisions
+
+    if to == "publicity":
+        decisions.start_publicity(dbs, rnd, today=beijing_today(now))
+    if to == "final":
+        decisions.check_can_finalise(dbs, rnd, today=beijing_today(now))
     before = rnd.status
     rnd.status, rnd.updated_at = to, now
     dbs.flush()
@@ -138,6 +141,24 @@ def advance_round(dbs: Session, staff: User, rnd: ProgrammeRound, to: str, *, no
         after=to,
         params_sha256=params_digest(rnd.params) if to == "open" else None,
     )
+    if to in ("publicity", "final"):
+        _mail_selected(dbs, rnd, "programme_proposed" if to == "publicity" else "programme_final")
+
+
+def _mail_selected(dbs: Session, rnd: ProgrammeRound, template: str) -> None:
+    from saas.programme import decisions
+    from saas.tenancy import acting_in_tenant
+
+    entries = decisions.public_entries(dbs, rnd, decisions.confirmed_decision(dbs, rnd))
+    for entry in entries:
+        if entry.removed:
+            continue
+        firm = dbs.get(Firm, entry.firm_id)
+        assert firm is not None
+        with acting_in_tenant(dbs, firm.id):
+            app = dbs.get(ProgrammeApplication, (firm.id, uuid.UUID(entry.application_id)))
+            assert app is not None
+            _mail_owners(dbs, firm, app, template, round_title=rnd.title)
 
 
 def params_digest(params: dict[str, Any]) -> str:

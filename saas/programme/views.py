@@ -374,4 +374,4 @@ def _labels() -> dict[str, Any]:
     }
 
 
-from saas.programme import expert_views  # noqa: E402,F401 - the experts' routes on this blueprint
+from saas.programme import decision_views, expert_views  # noqa: E402,F401 - more routes on this blueprint
