@@ -195,6 +195,7 @@ def upgrade() -> None:
         sa.Column("params", sa.JSON(), nullable=False),
         sa.Column("candidates", sa.JSON(), nullable=False),
         sa.Column("ranking", sa.JSON(), nullable=False),
+        sa.Column("public_entries", sa.JSON(), nullable=False),
         sa.Column("recorded_by_id", sa.Uuid(), nullable=False),
         sa.Column("recorded_at", UTCDateTime(), nullable=False),
         sa.Column("confirmed_by_id", sa.Uuid(), nullable=True),

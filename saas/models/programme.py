@@ -212,6 +212,8 @@ class ProgrammeDecision(Base):
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
     candidates: Mapped[list[Any]] = mapped_column(JSON)
     ranking: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # What the 公示 shows, fixed at confirmation: per selected entry only the fields the firm consented to publish.
+    public_entries: Mapped[list[Any]] = mapped_column(JSON, default=list)
     recorded_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime]
     confirmed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))

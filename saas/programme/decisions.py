@@ -146,6 +146,7 @@ def record_decision(dbs: Session, staff: User, rnd: ProgrammeRound, *, now: date
         params=params.to_dict(),
         candidates=_json(cands),
         ranking=_json(ranking),
+        public_entries=[],
         recorded_by_id=staff.id,
         recorded_at=now,
     )
@@ -177,6 +178,7 @@ def confirm_decision(
     if _json(again) != decision.ranking:
         raise ProgrammeError("inputs_changed")
     decision.status, decision.confirmed_by_id, decision.confirmed_at = "confirmed", staff.id, now
+    decision.public_entries = publication(dbs, decision)
     dbs.flush()
     entry = audit.append(
         dbs,
@@ -237,37 +239,67 @@ class PublicEntry:
     removed_reason: str | None
 
 
-def public_entries(dbs: Session, rnd: ProgrammeRound, decision: ProgrammeDecision) -> list[PublicEntry]:
-    """The selected entries of the confirmed decision with only what each firm consented to publish."""
+def publication(dbs: Session, decision: ProgrammeDecision) -> list[dict[str, Any]]:
+    """The 公示 list fixed at confirmation: each selected entry with only what its firm consented to publish.
+
+    Read by city staff (every application in scope); stored on the decision, so the public page never reads a
+    firm's rows.
+    """
     selected = [e for e in decision.ranking["entries"] if e["status"] == "selected"]
     ids = [uuid.UUID(e["application_id"]) for e in selected]
-    apps = (
-        {
-            a.id: a
-            for a in dbs.scalars(
-                select(ProgrammeApplication).where(ProgrammeApplication.id.in_(ids)).execution_options(all_tenants=True)
-            )
-        }
-        if ids
-        else {}
-    )
+    if not ids:
+        return []
+    apps = {
+        a.id: a
+        for a in dbs.scalars(
+            select(ProgrammeApplication).where(ProgrammeApplication.id.in_(ids)).execution_options(all_tenants=True)
+        )
+    }
     firms = {f.id: f for f in dbs.scalars(select(Firm).where(Firm.id.in_([a.firm_id for a in apps.values()])))}
     out = []
     for e in selected:
         app = apps[uuid.UUID(e["application_id"])]
         consented = app.consent_publish
         out.append(
+            {
+                "application_id": e["application_id"],
+                "firm_id": str(app.firm_id),
+                "name": firms[app.firm_id].name if consented else None,
+                "county": app.county,
+                "industry": app.industry,
+                "score": e["score"] if consented else None,
+                "rank": e["rank"],
+                "reason": e["reason"],
+            }
+        )
+    return out
+
+
+def public_entries(dbs: Session, rnd: ProgrammeRound, decision: ProgrammeDecision) -> list[PublicEntry]:
+    """The confirmed 公示 list; an entry removed after an upheld objection carries the answer as its reason."""
+    upheld = {
+        o.application_id: o.answer
+        for o in dbs.scalars(
+            select(ProgrammeObjection).where(
+                ProgrammeObjection.round_id == rnd.id, ProgrammeObjection.status == "upheld"
+            )
+        )
+    }
+    out = []
+    for e in decision.public_entries:
+        application_id = uuid.UUID(e["application_id"])
+        out.append(
             PublicEntry(
                 application_id=e["application_id"],
-                firm_id=app.firm_id,
-                name=firms[app.firm_id].name if consented else None,
-                county=app.county,
-                industry=app.industry,
-                score=e["score"] if consented else None,
+                firm_id=uuid.UUID(e["firm_id"]),
+                name=e["name"],
+                county=e["county"],
+                industry=e["industry"],
+                score=e["score"],
                 rank=e["rank"],
                 reason=e["reason"],
-                removed=app.status == "removed",
-                removed_reason=app.reject_reason if app.status == "removed" else None,
+                removed=application_id in upheld,
+                removed_reason=upheld.get(application_id),
             )
         )
     return out
@@ -297,14 +329,7 @@ def lodge_objection(
     decision = confirmed_decision(dbs, rnd)
     if decision.publicity_end is not None and beijing_today(now) > decision.publicity_end:
         raise ProgrammeError("publicity_over")
-    entry = next(
-        (
-            e
-            for e in decision.ranking["entries"]
-            if e["application_id"] == str(application_id) and e["status"] == "selected"
-        ),
-        None,
-    )
+    entry = next((e for e in decision.public_entries if e["application_id"] == str(application_id)), None)
     if entry is None:
         raise NotFound("entry_not_found")
     problems = {}
@@ -316,16 +341,11 @@ def lodge_objection(
         problems["reason"] = "reason_too_short"
     if problems:
         raise InvalidInput("incomplete", problems)
-    app = dbs.scalar(
-        select(ProgrammeApplication)
-        .where(ProgrammeApplication.id == application_id)
-        .execution_options(all_tenants=True)
-    )
-    assert app is not None
+    firm_id = uuid.UUID(entry["firm_id"])
     objection = ProgrammeObjection(
         round_id=rnd.id,
         application_id=application_id,
-        subject_firm_id=app.firm_id,
+        subject_firm_id=firm_id,
         name=name.strip()[:50],
         contact=contact.strip()[:100],
         reason=reason.strip()[:MAX_REASON],
@@ -341,7 +361,7 @@ def lodge_objection(
         "objection.lodged",
         now=now,
         round_id=rnd.id,
-        firm_id=app.firm_id,
+        firm_id=firm_id,
         objection_id=objection.id,
         application_id=application_id,
         reason=objection.reason,

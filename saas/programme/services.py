@@ -347,15 +347,7 @@ def submit_application(
     if not verdict.eligible:
         raise ProgrammeError("not_eligible", failed=[r.rule for r in verdict.failed])
     assert snap is not None  # an eligible checklist has a snapshot
-    app.snapshot_id, app.snapshot_kind, app.snapshot_created_at = snap.id, snap.kind, snap.created_at
-    app.snapshot_result = snap.result
-    app.snapshot_sha256 = hashlib.sha256(
-        json.dumps(
-            {"id": str(snap.id), "kind": snap.kind, "created_at": snap.created_at.isoformat(), "result": snap.result},
-            sort_keys=True,
-            ensure_ascii=False,
-        ).encode()
-    ).hexdigest()
+    freeze_snapshot(app, snap)
     resubmitted = app.status == "returned"
     app.status, app.submitted_at, app.updated_at = "submitted", now, now
     app.county, app.industry = firm.county, firm.industry
@@ -371,6 +363,19 @@ def submit_application(
         snapshot_sha256=app.snapshot_sha256,
     )
     _mail_owners(dbs, firm, app, "programme_received", round_title=rnd.title)
+
+
+def freeze_snapshot(app: ProgrammeApplication, snap: ScoreSnapshot) -> None:
+    """Copy the snapshot into the application with a SHA-256 of its id, kind, time and result."""
+    app.snapshot_id, app.snapshot_kind, app.snapshot_created_at = snap.id, snap.kind, snap.created_at
+    app.snapshot_result = snap.result
+    app.snapshot_sha256 = hashlib.sha256(
+        json.dumps(
+            {"id": str(snap.id), "kind": snap.kind, "created_at": snap.created_at.isoformat(), "result": snap.result},
+            sort_keys=True,
+            ensure_ascii=False,
+        ).encode()
+    ).hexdigest()
 
 
 def withdraw_application(
