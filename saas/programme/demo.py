@@ -21,7 +21,7 @@ from saas.models import Firm, Membership, ScoreSnapshot, User, utcnow
 from saas.models.programme import ProgrammeApplication, ProgrammeAssignment, ProgrammeRound
 from saas.programme import decisions, experts, services
 from saas.programme.errors import ProgrammeError
-from saas.tenancy import set_tenant
+from saas.tenancy import set_staff_scope, set_tenant
 
 DEMO_DOMAIN = "demo.jx.example"
 DEMO_EXPERTS = (
@@ -98,6 +98,7 @@ def seed_programme(dbs: Session, rng: random.Random, password_hash: str) -> None
     _open_round(dbs, city, firms)
     _review_round(dbs, rng, city, firms)
     set_tenant(dbs, None)
+    set_staff_scope(dbs, None)
 
 
 def _past_round(dbs: Session, rng: random.Random, city: User, second: User, firms: list[Firm]) -> None:

@@ -184,6 +184,20 @@ def list_rounds(dbs: Session, *, include_drafts: bool) -> list[ProgrammeRound]:
 def _require_city_staff(staff: User) -> None:
     if not staff.is_staff or (staff.kind != "admin" and staff.staff_county is not None):
         raise NotFound("city_staff_only")
+    act_as_staff(None, staff)
+
+
+def act_as_staff(dbs: Session | None, staff: User) -> None:
+    """Give the session the staff member's RLS read scope (what a staff request already has), for CLI and jobs."""
+    from saas.auth.sessions import staff_scope
+    from saas.tenancy import set_staff_scope
+
+    if dbs is None:
+        from sqlalchemy.orm import object_session
+
+        dbs = object_session(staff)
+    if dbs is not None and staff.is_staff:
+        set_staff_scope(dbs, staff_scope(staff))
 
 
 # --- Eligibility ------------------------------------------------------------------------------------------------
@@ -460,6 +474,7 @@ def staff_applications(
 
     A deliberate cross-tenant read (``all_tenants``); on PostgreSQL the staff-read policy enforces the same scope.
     """
+    act_as_staff(dbs, staff)
     stmt = (
         select(ProgrammeApplication, Firm)
         .join(Firm, Firm.id == ProgrammeApplication.firm_id)
@@ -475,6 +490,7 @@ def staff_applications(
 
 
 def counts_by_status(dbs: Session, staff: User, rnd: ProgrammeRound) -> dict[str, int]:
+    act_as_staff(dbs, staff)
     stmt = (
         select(ProgrammeApplication.status, func.count())
         .where(ProgrammeApplication.round_id == rnd.id)

@@ -219,6 +219,8 @@ def test_final_publication_after_the_period_with_pdf_and_xlsx(app, client, firm_
     with app_session(app) as s:
         rnd = s.get(ProgrammeRound, round_id)
         services.advance_round(s, s.get(User, rnd.created_by_id), rnd, "final", now=later)
+        for state in ("follow_up", "archived"):
+            services.advance_round(s, s.get(User, rnd.created_by_id), rnd, state, now=later)
     xlsx = client.get(f"/programme/rounds/{round_id}/final.xlsx")
     assert xlsx.status_code == 200
     sheet = load_workbook(io.BytesIO(xlsx.data)).active

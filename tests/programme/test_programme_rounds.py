@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from saas.models import utcnow
-from saas.models.programme import ProgrammeAudit, ProgrammeRound
+from saas.models.programme import ProgrammeAudit, ProgrammeDecision, ProgrammeRound
 from saas.programme import services
 from tests.conftest import app_session, totp_code
 from tests.programme.programme_support import make_round
@@ -97,13 +97,23 @@ def test_transitions_go_one_state_at_a_time(app, make_client, create_user):
     round_id = make_round(app, status="open")
     assert client.post(f"/programme/bureau/rounds/{round_id}/advance", {"to": "ranked"}).status_code == 409
     assert _rounds(app)[0].status == "open"
-    for state in services.ROUND_FLOW[2:]:
+    for state in ("pre_review", "expert_review", "ranked"):
         assert client.post(f"/programme/bureau/rounds/{round_id}/advance", {"to": state}).status_code == 302
-    assert _rounds(app)[0].status == "archived"
+    # 公示 needs a decision confirmed by a second staff member
+    assert client.post(f"/programme/bureau/rounds/{round_id}/advance", {"to": "publicity"}).status_code == 409
+    assert client.post(f"/programme/bureau/rounds/{round_id}/decide").status_code == 302
+    with app_session(app) as s:
+        decision_id = s.scalar(select(ProgrammeDecision.id))
+    second = staff_client(make_client, create_user)
+    assert second.post(f"/programme/bureau/rounds/{round_id}/decisions/{decision_id}/confirm").status_code == 302
+    assert client.post(f"/programme/bureau/rounds/{round_id}/advance", {"to": "publicity"}).status_code == 302
+    # 公布 only after the last working day of 公示
+    assert client.post(f"/programme/bureau/rounds/{round_id}/advance", {"to": "final"}).status_code == 409
     assert client.post(f"/programme/bureau/rounds/{round_id}/advance", {"to": "draft"}).status_code == 409
+    assert _rounds(app)[0].status == "publicity"
     with app_session(app) as s:
         transitions = s.scalars(select(ProgrammeAudit).where(ProgrammeAudit.action == "round.transition")).all()
-        assert [t.detail["after"] for t in transitions] == list(services.ROUND_FLOW[1:])
+        assert [t.detail["after"] for t in transitions] == list(services.ROUND_FLOW[1:6])
 
 
 def test_county_staff_and_firms_cannot_create_or_move_rounds(app, make_client, create_user, firm_a):
