@@ -59,6 +59,17 @@ REASONS = {
     "below_pass_mark": _l("Expert score below the pass mark"),
     "score_missing": _l("No verified score"),
 }
+COMPONENTS = {
+    "c_verified": _l("verified C"),
+    "industry_percentile": _l("industry percentile"),
+    "expert": _l("expert score"),
+}
+EXCLUDED = {
+    "withdrawn": _l("withdrawn"),
+    "pre_review_rejected": _l("rejected in pre-review"),
+    "pre_review_not_passed": _l("not passed in pre-review"),
+    "objection_upheld": _l("removed after an objection"),
+}
 CRITERIA = {
     "demonstration_value": _l("Demonstration value"),
     "measured_results": _l("Measured results"),

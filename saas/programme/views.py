@@ -371,6 +371,8 @@ def _labels() -> dict[str, Any]:
         "FIELD_PROBLEMS": labels.FIELD_PROBLEMS,
         "ASSIGNMENT_STATUS": labels.ASSIGNMENT_STATUS,
         "CRITERIA": labels.CRITERIA,
+        "COMPONENTS": labels.COMPONENTS,
+        "EXCLUDED": labels.EXCLUDED,
     }
 
 
