@@ -40,6 +40,7 @@ SUBJECTS = {
     "programme_rejected": N_("Application rejected in pre-review: %(round_title)s"),
     "programme_proposed": N_("Proposed for selection (公示): %(round_title)s"),
     "programme_final": N_("Selected: %(round_title)s"),
+    "programme_expert_reminder": N_("Reminder: review due %(due)s"),
     "programme_expert_assigned": N_("New application to review: %(round_title)s"),
 }
 

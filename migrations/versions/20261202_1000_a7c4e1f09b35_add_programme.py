@@ -129,6 +129,7 @@ def upgrade() -> None:
         sa.Column("conflict_reason", sa.String(length=500), nullable=True),
         sa.Column("submitted_at", UTCDateTime(), nullable=True),
         sa.Column("third", sa.Boolean(), nullable=False),
+        sa.Column("reminded_at", UTCDateTime(), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["expert_id"], ["users.id"], name=op.f("fk_programme_assignments_expert_id_users"), ondelete="CASCADE"

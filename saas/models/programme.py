@@ -196,6 +196,7 @@ class ProgrammeAssignment(TenantScoped, TimestampMixin, Base):
     conflict_reason: Mapped[str | None] = mapped_column(String(500))
     submitted_at: Mapped[datetime | None]
     third: Mapped[bool] = mapped_column(default=False)
+    reminded_at: Mapped[datetime | None]
 
 
 class ProgrammeDecision(Base):

@@ -26,6 +26,22 @@ def register(app: Flask) -> None:
         )
         raise SystemExit(1)
 
+    @app.cli.command("programme-remind")
+    @click.option("--days-before", default=3, show_default=True)
+    def programme_remind(days_before: int) -> None:
+        """Email experts about reviews due within DAYS_BEFORE days (once per assignment; run daily)."""
+        from saas.extensions import db
+        from saas.links import public_request_context
+        from saas.models import utcnow
+        from saas.programme.experts import send_reminders
+        from saas.tenancy import set_staff_scope
+
+        set_staff_scope(db.session, "*")  # a system job reading every firm's assignments (RLS staff-read)
+        with public_request_context(app):
+            sent = send_reminders(db.session, now=utcnow(), days_before=days_before)
+        db.session.commit()
+        click.echo(f"sent {sent} reminders")
+
     @app.cli.command("create-expert")
     @click.option("--email", required=True)
     @click.option("--name", required=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -406,3 +406,45 @@ def application_reviews(dbs: Session, app: ProgrammeApplication) -> list[Program
             .order_by(ProgrammeAssignment.created_at, ProgrammeAssignment.id)
         )
     )
+
+
+REMIND_DAYS_BEFORE = 3
+
+
+def send_reminders(dbs: Session, *, now: datetime, days_before: int = REMIND_DAYS_BEFORE) -> int:
+    """Email each expert once about an open assignment due within ``days_before`` days (run daily by cron)."""
+    from saas.links import external_url
+    from saas.mail import send_mail
+    from saas.programme.services import beijing_today
+
+    today = beijing_today(now)
+    due = dbs.scalars(
+        select(ProgrammeAssignment)
+        .where(
+            ProgrammeAssignment.status == "assigned",
+            ProgrammeAssignment.reminded_at.is_(None),
+            ProgrammeAssignment.due_on.is_not(None),
+            ProgrammeAssignment.due_on <= today + timedelta(days=days_before),
+        )
+        .order_by(ProgrammeAssignment.due_on, ProgrammeAssignment.id)
+        .execution_options(all_tenants=True)
+    ).all()
+    sent = 0
+    for assignment in due:
+        expert = dbs.get(User, assignment.expert_id)
+        rnd = dbs.get(ProgrammeRound, assignment.round_id)
+        if expert is None or rnd is None or rnd.status != "expert_review":
+            continue
+        with acting_in_tenant(dbs, assignment.firm_id):
+            assignment.reminded_at = now
+        send_mail(
+            dbs,
+            expert.email,
+            "programme_expert_reminder",
+            user=expert,
+            round_title=rnd.title,
+            due=assignment.due_on.isoformat() if assignment.due_on else "",
+            link=external_url("programme.expert_home"),
+        )
+        sent += 1
+    return sent

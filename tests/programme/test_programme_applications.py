@@ -196,3 +196,30 @@ def test_the_frozen_snapshot_stays_when_the_firm_reassesses(app, firm_a, quick_s
             s, s.get(Firm, firm_a.id), s.get(ProgrammeRound, round_id), application, now=utcnow()
         )
         assert verdict.rules[0].value == "self"  # computed on the frozen row
+
+
+def test_a_project_round_needs_the_project_fields(app, make_client, firm_a, quick_submission):
+    quick_submission(firm_a, 0.8)
+    round_id = make_round(app, kind="project")
+    client = _login(make_client, firm_a)
+    response = client.post(f"/programme/rounds/{round_id}/apply", {**FORM, "action": "submit"})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert 'id="project_name-error"' in html and 'id="project_kpis-error"' in html
+    project = {
+        "project_name": "智能染整车间改造",
+        "project_dimensions": "production, quality",
+        "project_investment_wan": "260",
+        "project_schedule": "3月立项，12月验收",
+        "project_kpis": "不良率下降20%",
+        "project_suppliers": "嘉兴某软件公司",
+    }
+    assert (
+        client.post(f"/programme/rounds/{round_id}/apply", {**FORM, **project, "action": "submit"}).status_code == 302
+    )
+    (application,) = _apps(app, firm_a)
+    assert application.status == "submitted"
+    assert (
+        application.project["dimensions"] == ["production", "quality"]
+        and application.project["investment_wan"] == "260"
+    )

@@ -265,3 +265,41 @@ def test_staff_see_every_review_but_county_staff_only_in_their_county(
     )
     other_county = staff_client(make_client, create_user, county="haining")
     assert other_county.get(f"/programme/bureau/applications/{firm_a.id}/{application_id}").status_code == 404
+
+
+def test_reminders_go_once_for_open_reviews_near_their_deadline(app, firm_a, quick_submission):
+    from datetime import timedelta
+
+    pool = [make_expert(app, f"r{i}") for i in range(2)]
+    round_id = round_in_review(app, [firm_a], quick_submission)
+    today = services.beijing_today(utcnow())
+    with app_session(app) as s:
+        rnd = s.get(ProgrammeRound, round_id)
+        experts.assign_experts(s, s.get(User, rnd.created_by_id), rnd, now=utcnow(), due_on=today + timedelta(days=2))
+    first = assignments(app, firm_a)[0]
+    with app_session(app, firm_a.id) as s:  # one of the two is already submitted: no reminder for it
+        rnd = s.get(ProgrammeRound, round_id)
+        a = s.get(ProgrammeAssignment, (firm_a.id, first.id))
+        experts.submit_review(
+            s,
+            s.get(User, a.expert_id),
+            rnd,
+            s.get(ProgrammeApplication, (firm_a.id, a.application_id)),
+            a,
+            FULL,
+            {},
+            now=utcnow(),
+        )
+    runner = app.test_cli_runner()
+    assert "sent 1 reminders" in runner.invoke(args=["programme-remind"]).output
+    assert "sent 0 reminders" in runner.invoke(args=["programme-remind"]).output
+    other = next(e for e in pool if e["id"] != first.expert_id)
+    with app_session(app) as s:
+        subjects = s.scalars(select(EmailMessage.subject).where(EmailMessage.to == other["email"])).all()
+        assert any("提醒" in x or "Reminder" in x for x in subjects)
+        mine = s.scalars(select(EmailMessage.subject).where(EmailMessage.to == by_email(pool, first.expert_id))).all()
+        assert not any("提醒" in x or "Reminder" in x for x in mine)
+
+
+def by_email(pool, expert_id):
+    return next(e["email"] for e in pool if e["id"] == expert_id)
