@@ -429,3 +429,19 @@ def get_objection(dbs: Session, rnd: ProgrammeRound, objection_id: uuid.UUID) ->
 def final_entries(dbs: Session, rnd: ProgrammeRound) -> list[PublicEntry]:
     """The published list (公布): the confirmed selection without the entries removed after an objection."""
     return [e for e in public_entries(dbs, rnd, confirmed_decision(dbs, rnd)) if not e.removed]
+
+
+def awards(dbs: Session, firm_id: uuid.UUID) -> list[tuple[int, str]]:
+    """(year, kind) of every published round (公布 or later) that selected the firm, newest first; reads only the
+    bureau's tables (the decision's 公示 list and the objections), never the firm's rows."""
+    rows = dbs.execute(
+        select(ProgrammeRound, ProgrammeDecision)
+        .join(ProgrammeDecision, ProgrammeDecision.round_id == ProgrammeRound.id)
+        .where(ProgrammeRound.status.in_(("final", "follow_up", "archived")), ProgrammeDecision.status == "confirmed")
+        .order_by(ProgrammeRound.year.desc(), ProgrammeRound.kind)
+    ).all()
+    out = []
+    for rnd, decision in rows:
+        if any(e.firm_id == firm_id and not e.removed for e in public_entries(dbs, rnd, decision)):
+            out.append((rnd.year, rnd.kind))
+    return out

@@ -377,3 +377,11 @@ def _labels() -> dict[str, Any]:
 
 
 from saas.programme import decision_views, expert_views  # noqa: E402,F401 - more routes on this blueprint
+
+
+@bp.app_template_global("programme_awards")
+def _programme_awards(firm_id: uuid.UUID) -> list[tuple[int, str]]:
+    """The firm's 双百 awards for its public supplier profile (templates/market/supplier.html)."""
+    from saas.programme.decisions import awards
+
+    return awards(db.session, firm_id)

@@ -202,7 +202,11 @@ def test_objection_lodged_throttled_answered_and_upheld_removes(
         assert audit.verify_chain(s).ok
 
 
-def test_final_publication_after_the_period_with_pdf_and_xlsx(app, client, firm_a, firm_b, quick_submission):
+def test_final_publication_after_the_period_with_pdf_and_xlsx(
+    app, client, firm_a, firm_b, quick_submission, publish_product
+):
+    publish_product(firm_a)
+    publish_product(firm_b)
     round_id = ranked_round(app, [firm_a, firm_b], quick_submission)
     _decide(app, round_id)
     with app_session(app) as s:
@@ -228,3 +232,7 @@ def test_final_publication_after_the_period_with_pdf_and_xlsx(app, client, firm_
     assert names == [firm_a.name]
     pdf = client.get(f"/programme/rounds/{round_id}/final.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    # the awarded firm carries the badge on its public supplier profile; the other does not
+    year = services.beijing_today(utcnow()).year
+    assert f"{year}年度示范企业" in client.get(f"/market/suppliers/{firm_a.id}").get_data(as_text=True)
+    assert 'id="programme-awards"' not in client.get(f"/market/suppliers/{firm_b.id}").get_data(as_text=True)
