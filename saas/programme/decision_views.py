@@ -262,3 +262,10 @@ def final_pdf(round_id: uuid.UUID) -> Any:
         as_attachment=True,
         download_name=f"programme-{rnd.year}-{rnd.kind}.pdf",
     )
+
+
+@bp.route("/bureau/dashboard")
+def dashboard() -> Any:
+    if (guard := _staff_guard()) is not None:
+        return guard
+    return render_template("programme/dashboard.html", stats=decisions.dashboard(db.session, g.user))

@@ -445,3 +445,58 @@ def awards(dbs: Session, firm_id: uuid.UUID) -> list[tuple[int, str]]:
         if any(e.firm_id == firm_id and not e.removed for e in public_entries(dbs, rnd, decision)):
             out.append((rnd.year, rnd.kind))
     return out
+
+
+@dataclass(frozen=True)
+class RoundStats:
+    round: ProgrammeRound
+    by_county: dict[str, int]
+    by_industry: dict[str, int]
+    submitted: int  # ever submitted (not drafts)
+    passed_pre_review: int
+    selected: int
+    removed: int
+    score_bands: dict[str, int]  # expert final score bands of reviewed applications: "<60", "60-69", … "90+"
+
+
+def dashboard(dbs: Session, staff: User) -> list[RoundStats]:
+    """Per round: applications by county and industry, pass rates per stage, expert score distribution (city staff)."""
+    _require_city(staff)
+    out = []
+    for rnd in dbs.scalars(select(ProgrammeRound).order_by(ProgrammeRound.year.desc(), ProgrammeRound.created_at)):
+        apps = round_applications(dbs, rnd)
+        by_county: dict[str, int] = {}
+        by_industry: dict[str, int] = {}
+        bands: dict[str, int] = {}
+        for a in apps:
+            by_county[a.county] = by_county.get(a.county, 0) + 1
+            by_industry[a.industry] = by_industry.get(a.industry, 0) + 1
+            final = (a.expert_verdict or {}).get("final")
+            if final is not None:
+                band = (
+                    "<60"
+                    if final < 60
+                    else "90+"
+                    if final >= 90
+                    else f"{int(final // 10) * 10}-{int(final // 10) * 10 + 9}"
+                )
+                bands[band] = bands.get(band, 0) + 1
+        decision = latest_decision(dbs, rnd)
+        selected = (
+            len([e for e in decision.ranking["entries"] if e["status"] == "selected"])
+            if decision is not None and decision.status == "confirmed"
+            else 0
+        )
+        out.append(
+            RoundStats(
+                round=rnd,
+                by_county=by_county,
+                by_industry=by_industry,
+                submitted=len(apps),
+                passed_pre_review=len([a for a in apps if a.status in ("passed", "removed")]),
+                selected=selected,
+                removed=len([a for a in apps if a.status == "removed"]),
+                score_bands=dict(sorted(bands.items())),
+            )
+        )
+    return out

@@ -236,3 +236,14 @@ def test_final_publication_after_the_period_with_pdf_and_xlsx(
     year = services.beijing_today(utcnow()).year
     assert f"{year}年度示范企业" in client.get(f"/market/suppliers/{firm_a.id}").get_data(as_text=True)
     assert 'id="programme-awards"' not in client.get(f"/market/suppliers/{firm_b.id}").get_data(as_text=True)
+
+
+def test_dashboard_counts_stages_for_city_staff_only(app, make_client, create_user, firm_a, firm_b, quick_submission):
+    round_id = ranked_round(app, [firm_a, firm_b], quick_submission)
+    _decide(app, round_id)
+    city = staff_client(make_client, create_user)
+    html = city.get("/programme/bureau/dashboard").get_data(as_text=True)
+    assert f'data-round="{round_id}"' in html
+    assert 'data-submitted="2" data-passed="2" data-selected="1"' in html
+    county = staff_client(make_client, create_user, county="nanhu")
+    assert county.get("/programme/bureau/dashboard").status_code == 404
