@@ -23,17 +23,6 @@ from saas.programme import decisions, experts, services
 from saas.programme.errors import ProgrammeError
 from saas.tenancy import set_staff_scope, set_tenant
 
-TRADE = {
-    "silk": ["丝绸"],
-    "warp_knitting": ["经编"],
-    "textile": ["纺织"],
-    "garment": ["服装"],
-    "leather": ["皮革"],
-    "luggage": ["箱包"],
-    "wood": ["木业"],
-    "other": ["制造"],
-}
-
 DEMO_DOMAIN = "demo.jx.example"
 DEMO_EXPERTS = (
     ("expert1@" + DEMO_DOMAIN, "周教授", None, "JXDEMOEXPERTONEJXDEMOEXPERTONE22"),
@@ -64,6 +53,13 @@ def demo_logins() -> list[str]:
     ]
 
 
+def demo_trade(industry: str) -> str:
+    """The Chinese trade word of an industry, as the demo firm names use it (丝绸, 皮革 …)."""
+    from saas.demo import TRADE
+
+    return TRADE[industry][0]
+
+
 def _owner(dbs: Session, firm: Firm) -> User:
     set_tenant(dbs, firm.id)
     owner = dbs.scalar(select(User).join(Membership, Membership.user_id == User.id).where(Membership.role == "owner"))
@@ -74,7 +70,7 @@ def _owner(dbs: Session, firm: Firm) -> User:
 
 def _input(firm: Firm, project: dict[str, Any] | None = None) -> services.ApplicationInput:
     return services.ApplicationInput(
-        declaration=DECLARATION.format(industry=TRADE[firm.industry][0]),
+        declaration=DECLARATION.format(industry=demo_trade(firm.industry)),
         contact_name=firm.contact_name,
         contact_phone=firm.contact_phone or "0573-80000000",
         consent_share=True,
