@@ -13,7 +13,8 @@ pytestmark = pytest.mark.browser
 def test_bureau_ranking_public_notice_and_final_lists(seeded, page):
     staff_login_in_browser(page, seeded, "staff@demo.jx.example")
     page.click("#nav-programme-staff")
-    page.click("text=第一批")
+    page.wait_for_selector("#staff-rounds", timeout=30000)
+    page.locator("#staff-rounds a", has_text="第一批").click(timeout=30000)
     page.click("#ranking-link")
     page.wait_for_selector("#ranking")
     assert page.locator('#ranking tr[data-status="selected"]').count() >= 1
