@@ -89,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
     from saas.market.public_views import bp as market_bp
     from saas.market.supplier_views import bp as products_bp
     from saas.orgs.views import bp as orgs_bp
+    from saas.programme.views import bp as programme_bp
     from saas.public.views import bp as public_bp
     from saas.rfqs.views import bp as rfqs_bp
     from saas.sourcing.views import bp as sourcing_bp
@@ -107,6 +108,7 @@ def register_blueprints(app: Flask) -> None:
         sourcing_bp,
         api_bp,
         bureau_bp,
+        programme_bp,
     ):
         app.register_blueprint(bp)
 

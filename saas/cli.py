@@ -134,6 +134,10 @@ def register_cli(app: Flask) -> None:
         click.echo(f"restored {summary.rows} rows and {summary.files} files (schema {revision})")
         click.echo("then run `flask db upgrade` if this code is newer than the backup")
 
+    from saas.programme.cli import register as register_programme_cli
+
+    register_programme_cli(app)
+
     @app.cli.command("totp-now")
     @click.argument("email")
     def totp_now(email: str) -> None:

@@ -167,6 +167,9 @@ def seed(firms: int = 200, seed_value: int = 2026) -> bool:
 
     with public_request_context(current_app):  # links in the emails
         seed_rfqs(dbs, rng)
+        from saas.programme.demo import seed_programme
+
+        seed_programme(dbs, rng, password_hash)
     set_tenant(dbs, None)
     dbs.commit()
     return True
@@ -508,6 +511,12 @@ def seed_assessments(dbs: Session, rng: random.Random, share: float = 0.7) -> in
     return count
 
 
+def programme_logins() -> list[str]:
+    from saas.programme.demo import demo_logins as logins
+
+    return logins()
+
+
 def demo_logins() -> list[str]:
     """Return one line per kind of demo login, for ``make run`` and the README."""
     return [
@@ -516,4 +525,5 @@ def demo_logins() -> list[str]:
         f"bureau (city):     staff@{DEMO_DOMAIN}          TOTP: flask totp-now staff@{DEMO_DOMAIN}",
         f"bureau (Haining):  haining.staff@{DEMO_DOMAIN}  TOTP: flask totp-now haining.staff@{DEMO_DOMAIN}",
         f"platform admin:    admin@{DEMO_DOMAIN}          TOTP: flask totp-now admin@{DEMO_DOMAIN}",
+        *programme_logins(),
     ]

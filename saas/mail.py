@@ -34,6 +34,14 @@ SUBJECTS = {
     "inquiry_reply": N_("New reply about %(product)s"),
     "quote_received": N_("New quote for your request %(rfq)s"),
     "quote_accepted": N_("Your quote for %(rfq)s was accepted"),
+    "programme_received": N_("Application received: %(round_title)s"),
+    "programme_returned": N_("Application returned for correction: %(round_title)s"),
+    "programme_passed": N_("Application passed county pre-review: %(round_title)s"),
+    "programme_rejected": N_("Application rejected in pre-review: %(round_title)s"),
+    "programme_proposed": N_("Proposed for selection (公示): %(round_title)s"),
+    "programme_final": N_("Selected: %(round_title)s"),
+    "programme_expert_reminder": N_("Reminder: review due %(due)s"),
+    "programme_expert_assigned": N_("New application to review: %(round_title)s"),
 }
 
 

@@ -278,6 +278,12 @@ def _b_rfq(app, firm_b):
         return {"rfq_id": rfq.id}
 
 
+def _b_programme_application(app, firm_b):
+    from tests.programme.programme_support import draft_application, make_round
+
+    return draft_application(app, firm_b, make_round(app))
+
+
 # Every route whose URL names a firm-owned row, and how to make such rows in firm B (all URL arguments).
 TENANT_ROUTES = {
     "orgs.revoke_invitation": lambda app, b: {"invitation_id": _b_invitation(app, b)},
@@ -309,6 +315,8 @@ TENANT_ROUTES = {
     "rfqs.accept": _b_rfq,
     "rfqs.cancel": _b_rfq,
     "rfqs.firm_detail": _b_rfq,
+    "programme.application": lambda app, b: {"application_id": _b_programme_application(app, b)},
+    "programme.withdraw": lambda app, b: {"application_id": _b_programme_application(app, b)},
 }
 # Routes whose ids are not firm-owned rows, with the test that covers their access rule.
 STAFF_SCOPED = "test_bureau_assessments.py: staff outside the firm's county get 404; drafts are 404"
@@ -344,6 +352,46 @@ OTHER_ID_ROUTES = {
     ("sourcing.compare_toggle", "product_id"): "test_sourcing.py: only published products can be compared",
     ("bureau.moderate", "firm_id"): "test_market.py: county staff get 404 outside their county",
     ("bureau.moderate", "product_id"): "test_market.py: county staff get 404 outside their county",
+    **{
+        (endpoint, "round_id"): "tests/programme/test_programme_rounds.py: rounds are the bureau's; drafts are 404 "
+        "to the public and firms, and only city staff change them"
+        for endpoint in (
+            "programme.method",
+            "programme.eligibility",
+            "programme.apply",
+            "programme.autosave",
+            "programme.edit_round",
+            "programme.advance",
+            "programme.staff_round",
+            "programme.assign",
+            "programme.ranking",
+            "programme.decide",
+            "programme.publicity",
+            "programme.final_pdf",
+            "programme.final_xlsx",
+        )
+    },
+    ("programme.confirm_decision", "round_id"): "tests/programme/test_programme_decision.py: city staff only, and "
+    "never the recorder",
+    ("programme.confirm_decision", "decision_id"): "tests/programme/test_programme_decision.py: a decision of "
+    "another round is 404",
+    ("programme.answer_objection", "round_id"): "tests/programme/test_programme_decision.py: city staff only",
+    ("programme.answer_objection", "objection_id"): "tests/programme/test_programme_decision.py: an objection of "
+    "another round is 404",
+    ("programme.lodge_objection", "round_id"): "tests/programme/test_programme_decision.py: public, throttled; "
+    "only rounds in 公示",
+    ("programme.lodge_objection", "application_id"): "tests/programme/test_programme_decision.py: only an entry "
+    "selected in the confirmed decision",
+    **{
+        (endpoint, arg): "tests/programme/test_programme_experts.py: an expert gets 404 for any assignment not "
+        "their own, and for their own under another firm's id; firms and staff get 403"
+        for endpoint in ("programme.review", "programme.declare_conflict")
+        for arg in ("firm_id", "assignment_id")
+    },
+    ("programme.staff_application", "firm_id"): "tests/programme/test_programme_pre_review.py: county staff get "
+    "404 outside their county; drafts are 404",
+    ("programme.staff_application", "application_id"): "tests/programme/test_programme_pre_review.py: an id under "
+    "another firm's id is 404",
 }
 
 

@@ -32,6 +32,11 @@ FORM_PAGES = {
     "inquiries.supplier_thread",
     "rfqs.new",
     "rfqs.firm_detail",
+    "programme.apply",  # the form's GET only reads (a draft starts on the first save)
+    "programme.new_round",
+    "programme.edit_round",
+    "programme.staff_application",
+    "programme.review",
 }
 
 

@@ -43,6 +43,8 @@ def home_for(user: User) -> str:
         return url_for("bureau.home")
     if user.kind == "firm":
         return url_for("orgs.dashboard")
+    if user.kind == "expert":
+        return url_for("programme.expert_home")
     return url_for("account.overview")
 
 

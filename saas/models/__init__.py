@@ -15,6 +15,16 @@ from saas.models.firm import FIRM_ROLES, Firm, Invitation, Membership
 from saas.models.jobs import JOB_STATES, ReportJob
 from saas.models.ops import AuditEvent, EmailMessage
 from saas.models.product import PRODUCT_STATES, Product, ProductImage, ProductListing, SearchGapVisit
+from saas.models.programme import (  # noqa: F401 - the 双百 programme tables (saas/programme/)
+    ExpertProfile,
+    ProgrammeApplication,
+    ProgrammeAssignment,
+    ProgrammeAudit,
+    ProgrammeDecision,
+    ProgrammeEvent,
+    ProgrammeObjection,
+    ProgrammeRound,
+)
 from saas.models.trade import RFQ_STATES, Favourite, Inquiry, InquiryMessage, Quote, Rfq
 from saas.models.user import USER_KINDS, AuthToken, User, UserSession
 

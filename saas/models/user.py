@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from saas.models.base import Base, TimestampMixin
 
-USER_KINDS = ("firm", "buyer", "staff", "admin")
+USER_KINDS = ("firm", "buyer", "staff", "admin", "expert")
 
 
 class User(TimestampMixin, Base):
@@ -42,8 +42,8 @@ class User(TimestampMixin, Base):
 
     @property
     def mfa_required(self) -> bool:
-        """Staff and admins must use TOTP; everybody else may."""
-        return self.is_staff
+        """Staff, admins and programme experts (评审专家) must use TOTP; everybody else may."""
+        return self.is_staff or self.kind == "expert"
 
 
 class UserSession(Base):
