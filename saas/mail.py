@@ -34,6 +34,7 @@ SUBJECTS = {
     "inquiry_reply": N_("New reply about %(product)s"),
     "quote_received": N_("New quote for your request %(rfq)s"),
     "quote_accepted": N_("Your quote for %(rfq)s was accepted"),
+    "billing_payment_failed": N_("The payment for %(firm)s failed"),
 }
 
 
