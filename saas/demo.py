@@ -167,6 +167,9 @@ def seed(firms: int = 200, seed_value: int = 2026) -> bool:
 
     with public_request_context(current_app):  # links in the emails
         seed_rfqs(dbs, rng)
+    from saas.billing.demo import seed_billing
+
+    seed_billing(dbs, dbs.scalar(select(User).where(User.email == "staff@" + DEMO_DOMAIN)), DEMO_DOMAIN, now)
     set_tenant(dbs, None)
     dbs.commit()
     return True

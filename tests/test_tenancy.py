@@ -344,6 +344,7 @@ OTHER_ID_ROUTES = {
     ("sourcing.compare_toggle", "product_id"): "test_sourcing.py: only published products can be compared",
     ("bureau.moderate", "firm_id"): "test_market.py: county staff get 404 outside their county",
     ("bureau.moderate", "product_id"): "test_market.py: county staff get 404 outside their county",
+    ("billing.checkout", "product"): "a product key from the server's allow-list, not a row (tests/billing)",
 }
 
 
