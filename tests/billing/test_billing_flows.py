@@ -147,12 +147,9 @@ def test_portal_opens_for_the_own_customer_only(app, billing, make_client, firm_
         customer = s.scalar(select(BillingCustomer.stripe_customer_id))
     post = [r for r in billing.standin.requests() if r["path"] == "/v1/billing_portal/sessions"][-1]
     assert post["idempotency_key"].startswith(f"portal:{firm_a.id}:")
-    state = billing.standin.control("GET", "/_test/state")
-    portal = (
-        [p for p in state["portal_sessions"].values()][-1] if isinstance(state.get("portal_sessions"), dict) else None
-    )
-    if portal is not None:
-        assert portal["customer"] == customer
+    portal_id = response.headers["Location"].rsplit("/", 1)[1]
+    portal = billing.standin.control("GET", "/_test/state")["objects"]["billing_portal.session"][portal_id]
+    assert portal["customer"] == customer
 
 
 def test_renewal_extends_the_period_with_invoice_paid(app, billing, make_client, firm_a):
