@@ -17,6 +17,7 @@ from saas.billing import errors, plans, services
 from saas.billing.forms import CheckoutForm, InvoiceDetailsForm, IssueVouchersForm, RedeemForm
 from saas.billing.gateway import gateway_for
 from saas.extensions import csrf, db
+from saas.forms import choices_from
 from saas.links import external_url
 from saas.models import Assessment, utcnow
 from saas.reference import COUNTIES
@@ -266,11 +267,11 @@ def webhook() -> Any:
 # --- Bureau: issue vouchers and the voucher report ----------------------------------------------------------------
 
 
-def _county_choices() -> list[tuple[str, str]]:
+def _county_choices() -> list[Any]:
     counties = COUNTIES
     if g.user.kind != "admin" and g.user.staff_county:
         counties = {g.user.staff_county: COUNTIES[g.user.staff_county]}
-    return [(code, str(label)) for code, label in counties.items()]
+    return choices_from(counties)
 
 
 @bureau_bp.route("/", methods=["GET", "POST"])
