@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -236,8 +236,9 @@ def _record_event(dbs: Session, event: dict[str, Any], status: str, now: datetim
     elif dialect == "sqlite":
         stmt = sqlite.insert(BillingEvent).values(**values).on_conflict_do_nothing(index_elements=["id"])
     else:  # pragma: no cover - only the two databases are supported
-        stmt = insert(BillingEvent).values(**values)
-    return dbs.execute(stmt).rowcount == 1
+        raise NotImplementedError(dialect)
+    # RETURNING, not rowcount: an ORM-enabled insert reports no rowcount on psycopg
+    return dbs.execute(stmt.returning(BillingEvent.id)).scalar() is not None
 
 
 def handle_event(dbs: Session, gw: Gateway, event: dict[str, Any], *, now: datetime, portal_link: str) -> Effects:
