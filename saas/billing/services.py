@@ -301,6 +301,7 @@ def _fulfil(
         purchase.amount = int(session.get("amount_total") or purchase.amount)
         purchase.payment_intent_id = session.get("payment_intent")
         purchase.invoice_id = session.get("invoice")
+        purchase.method = "card" if session.get("mode") == "subscription" else purchase.method
         if product.valid_for:
             purchase.valid_until = now + product.valid_for
     elif kind == "checkout.session.async_payment_failed" and purchase.status == "pending":
