@@ -80,7 +80,13 @@ def entitlements(state: BillingState, now: datetime) -> Entitlements:
             grants.append(("pass", p.valid_until))
     if not grants:
         return Entitlements(
-            plan="free", reason="free", pro_until=None, full_report_all=False, report_snapshots=state.report_snapshots
+            plan="free",
+            reason="free",
+            pro_until=None,
+            full_report_all=False,
+            report_snapshots=state.report_snapshots,
+            product_limit=FREE_PRODUCT_LIMIT,
+            rfq_quotes_per_month=FREE_RFQ_QUOTES_PER_MONTH,
         )
     # the grant that lasts longest names the reason (an open-ended one first)
     reason, until = max(grants, key=lambda g: (g[1] is None, g[1] or now))

@@ -78,6 +78,32 @@ def entitlements_for(dbs: Session, firm: Firm, now: datetime) -> Entitlements:
     return entitlements(billing_state(dbs, firm), now)
 
 
+def product_limit_reached(dbs: Session, firm: Firm, rights: Entitlements) -> bool:
+    """Whether the firm's live products (all but archived) have reached its plan's product limit."""
+    from saas.models import Product
+
+    if rights.product_limit is None:
+        return False
+    count = dbs.scalar(
+        select(func.count()).select_from(Product).where(Product.firm_id == firm.id, Product.status != "archived")
+    )
+    return (count or 0) >= rights.product_limit
+
+
+def rfq_quotes_left(dbs: Session, firm: Firm, rights: Entitlements, now: datetime) -> int:
+    """RFQ quotes the firm may still send this calendar month (Asia/Shanghai)."""
+    from zoneinfo import ZoneInfo
+
+    from saas.models import Quote
+
+    local = now.astimezone(ZoneInfo("Asia/Shanghai"))
+    start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+    used = dbs.scalar(
+        select(func.count()).select_from(Quote).where(Quote.firm_id == firm.id, Quote.created_at >= start)
+    )
+    return max(0, rights.rfq_quotes_per_month - (used or 0))
+
+
 # --- Checkout and portal -----------------------------------------------------------------------------------------
 
 
