@@ -49,3 +49,23 @@ def test_free_monthly_quotes_run_out_and_pro_sends_more(
     grant_pro(app, firm.id)
     assert supplier.post(f"/firm/rfqs/{second}", _good_quote()).status_code == 302
     assert len(_quotes(app, second)) == 1
+
+
+def test_bulk_import_is_pro(app, make_client, firm_a, tmp_path, monkeypatch):
+    import io
+
+    from tests.test_market_bulk import _csv, _row
+
+    monkeypatch.setitem(app.config, "IMPORT_UPLOAD_DIR", str(tmp_path / "imports"))
+    client = make_client()
+    client.login(firm_a.owner_email)
+
+    def post():
+        fields = {"action": "import", "file": (io.BytesIO(_csv([_row("SKU-PRO-1")])), "p.csv")}
+        return client.post("/firm/products/import", fields, content_type="multipart/form-data")
+
+    refused = post()
+    assert refused.status_code == 303 and refused.headers["Location"].endswith("/billing/")
+    assert _products(app, firm_a) == 0
+    grant_pro(app, firm_a.id)
+    assert post().status_code == 302 and _products(app, firm_a) == 1
