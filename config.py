@@ -156,6 +156,14 @@ class Config:
         "bins": 10,
     }
 
+    # Billing (docs/billing.md). Without a secret key billing is off; development aims at the local stand-in.
+    BILLING_ENABLED = _env_bool("BILLING_ENABLED", True)
+    STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY")
+    STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")
+    STRIPE_WEBHOOK_SECRET_OLD = _env("STRIPE_WEBHOOK_SECRET_OLD")  # accepted too while the secret is rotated
+    STRIPE_API_BASE = _env("STRIPE_API_BASE")  # the stand-in's URL; unset for Stripe itself
+    STRIPE_MAX_NETWORK_RETRIES = _env_int("STRIPE_MAX_NETWORK_RETRIES", 2)
+
     HSTS_SECONDS = 31536000
     PAGE_SIZE = 20
     # The zero-result search log (saas/market/misses.py, docs/search.md §7b): caps and the batching delay.
@@ -169,6 +177,11 @@ class DevelopmentConfig(Config):
     """Local development: embedded SQLite under instance/, mail to the outbox."""
 
     DEBUG = False
+    # No Stripe keys: the local stand-in that scripts/serve.sh starts (docs/stripe-standin.md).
+    if not _env("STRIPE_SECRET_KEY"):
+        STRIPE_SECRET_KEY = "sk_test_local_standin"
+        STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET", "whsec_local_dev")
+        STRIPE_API_BASE = _env("STRIPE_API_BASE", "http://127.0.0.1:12111")
 
 
 class TestingConfig(Config):
@@ -216,13 +229,32 @@ class ProductionConfig(Config):
         parts = urlsplit(base)
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
             raise RuntimeError(f"ProductionConfig refuses to start: PUBLIC_BASE_URL is not an http(s) URL: {base!r}")
+        billing = _billing_settings()
         return {
+            **billing,
             "SECRET_KEY": _env("SECRET_KEY") or "",
             "SQLALCHEMY_DATABASE_URI": _env("DATABASE_URL") or "",
             "PUBLIC_BASE_URL": base,
             "TRUSTED_HOSTS": env_hosts() or [parts.hostname],
             "TRUST_PROXY": env_proxies(),
         }
+
+
+def _billing_settings() -> dict[str, object]:
+    """Production billing: off unless BILLING_ENABLED; on, it needs a real secret key and a webhook secret."""
+    if not _env_bool("BILLING_ENABLED", False):
+        return {"BILLING_ENABLED": False, "STRIPE_SECRET_KEY": None}
+    key = _env("STRIPE_SECRET_KEY") or ""
+    secret = _env("STRIPE_WEBHOOK_SECRET") or ""
+    if not key.startswith(("sk_live_", "rk_live_", "sk_test_")) or "standin" in key:
+        raise RuntimeError(
+            "ProductionConfig refuses to start billing: STRIPE_SECRET_KEY is missing or not a Stripe key"
+        )
+    if not secret.startswith("whsec_") or secret == "whsec_local_dev":
+        raise RuntimeError("ProductionConfig refuses to start billing: STRIPE_WEBHOOK_SECRET is missing")
+    if _env("STRIPE_API_BASE"):
+        raise RuntimeError("ProductionConfig refuses to start billing: STRIPE_API_BASE (the stand-in) is set")
+    return {"BILLING_ENABLED": True, "STRIPE_SECRET_KEY": key, "STRIPE_WEBHOOK_SECRET": secret}
 
 
 CONFIGS = {

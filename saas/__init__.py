@@ -82,6 +82,8 @@ def register_blueprints(app: Flask) -> None:
     from saas.assessments.views import bp as assessments_bp
     from saas.auth.views import bp as auth_bp
     from saas.benchmarking.views import bp as benchmarking_bp
+    from saas.billing.views import bp as billing_bp
+    from saas.billing.views import bureau_bp as billing_bureau_bp
     from saas.bureau import assessment_views, dashboard_views, moderation_views  # noqa: F401 - more bureau routes
     from saas.bureau.views import bp as bureau_bp
     from saas.inquiries.views import bp as inquiries_bp
@@ -109,6 +111,8 @@ def register_blueprints(app: Flask) -> None:
         api_bp,
         bureau_bp,
         programme_bp,
+        billing_bp,
+        billing_bureau_bp,
     ):
         app.register_blueprint(bp)
 

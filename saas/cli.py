@@ -17,6 +17,9 @@ def _migrations_url() -> str:
 
 def register_cli(app: Flask) -> None:
     """Attach the project's commands to ``app.cli``."""
+    from saas.billing import cli as billing_cli
+
+    billing_cli.register(app)
 
     @app.cli.group("db")
     def db_group() -> None:

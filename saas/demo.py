@@ -170,6 +170,9 @@ def seed(firms: int = 200, seed_value: int = 2026) -> bool:
         from saas.programme.demo import seed_programme
 
         seed_programme(dbs, rng, password_hash)
+    from saas.billing.demo import seed_billing
+
+    seed_billing(dbs, dbs.scalar(select(User).where(User.email == "staff@" + DEMO_DOMAIN)), DEMO_DOMAIN, now)
     set_tenant(dbs, None)
     dbs.commit()
     return True

@@ -42,6 +42,7 @@ SUBJECTS = {
     "programme_final": N_("Selected: %(round_title)s"),
     "programme_expert_reminder": N_("Reminder: review due %(due)s"),
     "programme_expert_assigned": N_("New application to review: %(round_title)s"),
+    "billing_payment_failed": N_("The payment for %(firm)s failed"),
 }
 
 

@@ -173,6 +173,14 @@ def in_staff_scope(user: User, county: str) -> bool:
 # --- Security headers -----------------------------------------------------------------------------------------
 
 
+def _standin_origin(app: Flask) -> str:
+    """The local Stripe stand-in's origin, when billing points at it: Checkout and the portal redirect there."""
+    from urllib.parse import urlsplit
+
+    base = urlsplit(app.config.get("STRIPE_API_BASE") or "")
+    return f" {base.scheme}://{base.netloc}" if base.scheme in ("http", "https") and base.netloc else ""
+
+
 def register_security_headers(app: Flask) -> None:
     """Add CSP, HSTS, nosniff, frame and referrer headers to every response."""
 
@@ -188,7 +196,7 @@ def register_security_headers(app: Flask) -> None:
             f"script-src 'self' 'nonce-{nonce}'; "
             "style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; "
             "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
-            "form-action 'self' https://checkout.stripe.com"
+            f"form-action 'self' https://checkout.stripe.com https://billing.stripe.com{_standin_origin(app)}"
         )
         response.headers["Strict-Transport-Security"] = f"max-age={app.config['HSTS_SECONDS']}; includeSubDomains"
         response.headers["X-Content-Type-Options"] = "nosniff"

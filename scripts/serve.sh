@@ -17,6 +17,20 @@ if $BIN/python -c "import redis,sys; redis.Redis.from_url(sys.argv[1], socket_co
 else
   echo "No Redis at $REDIS_URL: PDF reports render inside the request"
 fi
+# Billing: without Stripe keys the local Stripe stand-in plays Stripe (docs/stripe-standin.md, docs/billing.md): its
+# state survives restarts, the platform's prices are seeded, and a WeChat Pay / Alipay order settles by itself.
+if [ -z "${STRIPE_SECRET_KEY:-}" ] && [ "${APP_ENV:-development}" != "production" ]; then
+  mkdir -p instance
+  export STRIPE_API_BASE="${STRIPE_API_BASE:-http://127.0.0.1:${STANDIN_PORT:-12111}}"
+  $BIN/python -c "import json; from saas.billing.plans import seed; print(json.dumps(seed()))" > instance/stripe-prices.json
+  $BIN/python -m saas.billing.standin --host 127.0.0.1 --port "${STANDIN_PORT:-12111}" \
+    --webhook-url http://127.0.0.1:5000/billing/webhook --webhook-secret "${STRIPE_WEBHOOK_SECRET:-whsec_local_dev}" \
+    --state instance/stripe-standin.json --seed instance/stripe-prices.json --async-auto-confirm-ms 5000 --quiet &
+  pids+=($!)
+  echo "No Stripe keys: the local Stripe stand-in serves http://127.0.0.1:${STANDIN_PORT:-12111} (no real money moves)"
+  (while sleep 300; do $BIN/flask --app wsgi stripe-reconcile >/dev/null 2>&1 || true; done) &
+  pids+=($!)
+fi
 # Quote requests past their deadline read as closed at once; this stores the closed status every few minutes.
 (while sleep 300; do $BIN/flask --app wsgi close-rfqs >/dev/null 2>&1 || true; done) &
 pids+=($!)

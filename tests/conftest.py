@@ -326,6 +326,17 @@ def publish_product(app: Flask):  # type: ignore[no-untyped-def]
     return _publish
 
 
+def grant_pro(flask_app: Flask, firm_id: uuid.UUID) -> None:
+    """Give a firm a paid Pro yearly pass (billing's entitlements then allow the full PDF report)."""
+    from datetime import timedelta
+
+    from saas.models import Purchase, utcnow
+
+    with app_session(flask_app, firm_id) as s:
+        now = utcnow()
+        s.add(Purchase(product="pro_pass", status="paid", paid_at=now, valid_until=now + timedelta(days=365)))
+
+
 @pytest.fixture()
 def firm_a(create_firm):  # type: ignore[no-untyped-def]
     return create_firm(name="嘉兴甲丝绸有限公司")

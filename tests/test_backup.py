@@ -29,7 +29,7 @@ from config import TestingConfig
 from saas import create_app
 from saas.backup import STORES, _target_rows, owner_url
 from saas.extensions import db, limiter
-from tests.conftest import BACKEND, PASSWORD, Client, fill_answers, fresh_database, valid_uscc
+from tests.conftest import BACKEND, PASSWORD, Client, fill_answers, fresh_database, grant_pro, valid_uscc
 
 
 @pytest.fixture()
@@ -142,7 +142,8 @@ def seed(app: Flask) -> dict[str, Any]:
         ids["product"], ids["image"], ids["supplier"] = product.id, image.id, firm_id
         s.commit()
         set_tenant(s, None)
-    # firm 0 renders its PDF report through the route (REPORTS_SYNC: inside the request)
+    # firm 0 (on Pro) renders its PDF report through the route (REPORTS_SYNC: inside the request)
+    grant_pro(app, firms[0][0])
     owner = _client(app, firms[0][2])
     response = owner.post(f"/benchmarking/{ids['submitted']}/pdf")
     assert response.status_code == 302

@@ -15,8 +15,17 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 
 from saas.market import bulk, xlsx
+from tests.conftest import grant_pro
 from tests.test_market_bulk import _count, _csv, _file_errors, _post, _row, _xlsx_from_template
 from tests.test_market_bulk import _upload_dir as _kept_files  # noqa: F401 - autouse: kept files in a temporary folder
+
+
+@pytest.fixture()
+def firm_a(app, create_firm):
+    """A firm on Pro: bulk import is Pro's (docs/billing.md)."""
+    firm = create_firm(name="嘉兴甲丝绸有限公司")
+    grant_pro(app, firm.id)
+    return firm
 
 
 def _book(sheet_body: str, *, extra: dict[str, str] | None = None) -> bytes:

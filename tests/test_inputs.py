@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from config import TestingConfig
 from saas.forms import QUANTITY, Bounds, NumberRejected, read_decimal
 from saas.models import Assessment, AssessmentAnswer, Firm, Inquiry, Product, Quote, Rfq
-from tests.conftest import PASSWORD, Client, app_session, valid_uscc
+from tests.conftest import PASSWORD, Client, app_session, grant_pro, valid_uscc
 
 HOSTILE_NUMBERS = [
     "NaN",
@@ -227,6 +227,7 @@ def _bulk_import(app, web, firm_a, tmp_path, **_):
     from tests.test_market_bulk import HEAD, _csv, _row
 
     app.config["IMPORT_UPLOAD_DIR"] = str(tmp_path / "imports")
+    grant_pro(app, firm_a.id)  # bulk import is Pro's
     client = web()
     client.login(firm_a.owner_email)
 

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from saas.market import bulk
 from saas.models import AuditEvent, Firm, Product, User
-from tests.conftest import app_session
+from tests.conftest import app_session, grant_pro
 
 CATEGORY = "silk/silk-fabric/crepe-de-chine"
 HEAD = [
@@ -37,6 +37,21 @@ HEAD = [
     "attr:momme",
     "attr:fabric_width",
 ]
+
+
+@pytest.fixture()
+def firm_a(app, create_firm):
+    """A firm on Pro: bulk import is Pro's (docs/billing.md); tests/billing/test_plan_limits.py covers free firms."""
+    firm = create_firm(name="嘉兴甲丝绸有限公司")
+    grant_pro(app, firm.id)
+    return firm
+
+
+@pytest.fixture()
+def firm_b(app, create_firm):
+    firm = create_firm(name="海宁乙皮革有限公司", county="haining", industry="leather")
+    grant_pro(app, firm.id)
+    return firm
 
 
 def _row(sku: str = "", **over: str) -> dict[str, str]:

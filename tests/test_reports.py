@@ -9,7 +9,7 @@ import subprocess
 from sqlalchemy import select
 
 from saas.models import ReportJob
-from tests.conftest import app_session, service_missing
+from tests.conftest import app_session, grant_pro, service_missing
 
 
 def _pdf_text(data: bytes, tmp_path) -> str:
@@ -37,6 +37,7 @@ def test_pdf_is_rendered_once_then_served_from_the_cache(app, client, create_fir
         from saas.models import Assessment
 
         assessment_id = s.scalar(select(Assessment.id))
+    grant_pro(app, me.id)
     client.login(me.owner_email)
     status_url, page = _request(client, assessment_id)
     assert 'data-status="ready"' in page
@@ -59,6 +60,7 @@ def test_pdf_is_rendered_once_then_served_from_the_cache(app, client, create_fir
 
 def test_failed_job_shows_retry_and_recovers(app, client, firm_a, quick_submission, monkeypatch):
     assessment_id = quick_submission(firm_a, 0.5)
+    grant_pro(app, firm_a.id)
     client.login(firm_a.owner_email)
     from saas.reports import services as reports
 

@@ -392,6 +392,7 @@ OTHER_ID_ROUTES = {
     "404 outside their county; drafts are 404",
     ("programme.staff_application", "application_id"): "tests/programme/test_programme_pre_review.py: an id under "
     "another firm's id is 404",
+    ("billing.checkout", "product"): "a product key from the server's allow-list, not a row (tests/billing)",
 }
 
 

@@ -1,18 +1,20 @@
-"""The firm's benchmarking report: web page and PDF download (the PDF goes through one entitlement check)."""
+"""The firm's benchmarking report: web page and PDF download (the full PDF is gated by ``billing.entitlements``)."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-from flask import Blueprint, abort, g, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, send_file, url_for
+from flask_babel import gettext as _
 
+from saas import billing
 from saas.assessments import results
 from saas.assessments import services as assessment_services
 from saas.auth.forms import ConfirmForm
 from saas.benchmarking import report, services
 from saas.extensions import db
-from saas.models import ReportJob
+from saas.models import ReportJob, utcnow
 from saas.reports import services as reports
 from saas.security import require_firm_member
 from saas.tenancy import get_in_tenant_or_404
@@ -63,14 +65,20 @@ def request_pdf(assessment_id: uuid.UUID) -> Any:
     """Ask for the PDF: a cached report is served at once; otherwise a job renders it (in a worker if one runs)."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    if not reports.can_download_full_pdf(g.tenant, g.user):
-        abort(403)
-    assessment, _snapshot, key = _report_key(assessment_id)
+    assessment, snapshot, key = _report_key(assessment_id)
+    if not billing.entitlements(g.tenant, utcnow()).full_report(snapshot.id):
+        return _offer_report(assessment.id)
     job, render_now = reports.request_report(db.session, g.tenant, g.user, assessment, key, _locale())
     db.session.commit()
     if render_now:
         reports.render_job(db.session, g.tenant.id, job.id)
     return redirect(url_for("benchmarking.pdf_status", assessment_id=assessment.id, job_id=job.id))
+
+
+def _offer_report(assessment_id: uuid.UUID) -> Any:
+    """The full PDF is Pro's or bought once: send the firm to the billing page with this report on offer."""
+    flash(_("The full PDF report is part of Pro, or can be bought for this assessment alone."), "info")
+    return redirect(url_for("billing.index", report_for=assessment_id), code=303)
 
 
 def _job(assessment_id: uuid.UUID, job_id: uuid.UUID) -> ReportJob:
@@ -89,8 +97,9 @@ def pdf_status(assessment_id: uuid.UUID, job_id: uuid.UUID) -> Any:
 @bp.route("/<uuid:assessment_id>/pdf/<uuid:job_id>/file")
 def pdf_file(assessment_id: uuid.UUID, job_id: uuid.UUID) -> Any:
     job = _job(assessment_id, job_id)
-    if not reports.can_download_full_pdf(g.tenant, g.user):
-        abort(403)
+    _assessment, snapshot, _key = _report_key(assessment_id)
+    if not billing.entitlements(g.tenant, utcnow()).full_report(snapshot.id):
+        return _offer_report(assessment_id)
     path = reports.report_path(g.tenant.id, job.content_key)
     if job.status != "ready" or not path.exists():
         return redirect(url_for("benchmarking.pdf_status", assessment_id=assessment_id, job_id=job.id))

@@ -23,6 +23,7 @@ from flask import Response, abort, current_app, flash, g, redirect, render_templ
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from saas import billing
 from saas.auth.forms import ConfirmForm
 from saas.extensions import db
 from saas.market import bulk
@@ -128,6 +129,9 @@ def import_file() -> Any:
     """Check (``action=check``, a dry run) or import (``action=import``) an uploaded or kept file, all or nothing."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    if not billing.entitlements(g.tenant, utcnow()).bulk_import:
+        flash(_("Bulk import is part of Pro. Add products one by one, or upgrade to Pro."), "error")
+        return redirect(url_for("billing.index"), code=303)
     action = request.form.get("action", "check")
     submit = request.form.get("submit_for_review") == "1"
     token = request.form.get("token", "")

@@ -8,11 +8,14 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from saas import billing
 from saas.auth.forms import ConfirmForm
+from saas.billing import services as billing_services
 from saas.extensions import db
 from saas.market import services
 from saas.market.labels import ATTRIBUTE_FALLBACK, IMAGE_ERRORS, PRODUCT_ERRORS, PRODUCT_STATES
 from saas.marketplace.catalog import default_catalog
+from saas.models import utcnow
 from saas.security import require_firm_member
 
 bp = Blueprint("products", __name__, url_prefix="/firm/products")
@@ -97,6 +100,13 @@ def new() -> Any:
         services.check_sku_unique(db.session, g.tenant, cleaned, None)
         if cleaned.errors:
             return _form_page(None, category_slug, request.form.to_dict(flat=False), cleaned.errors, 400)
+        rights = billing.entitlements(g.tenant, utcnow())
+        if billing_services.product_limit_reached(db.session, g.tenant, rights):
+            flash(
+                _("The free plan lists up to %(n)d products. Archive one, or upgrade to Pro.", n=rights.product_limit),
+                "error",
+            )
+            return _form_page(None, category_slug, request.form.to_dict(flat=False), {}, 409)
         product = services.save_product(db.session, g.tenant, g.user, None, cleaned)
         db.session.commit()
         flash(_("The product is saved as a draft. Submit it for review to publish it."), "success")

@@ -11,6 +11,14 @@ from saas.models.assessment import (
 )
 from saas.models.base import Base, TenantScoped, utcnow
 from saas.models.benchmark import CohortStatsRow
+from saas.models.billing import (
+    BillingCustomer,
+    BillingEvent,
+    BillingSubscription,
+    InvoiceDetails,
+    Purchase,
+    Voucher,
+)
 from saas.models.firm import FIRM_ROLES, Firm, Invitation, Membership
 from saas.models.jobs import JOB_STATES, ReportJob
 from saas.models.ops import AuditEvent, EmailMessage
@@ -29,6 +37,12 @@ from saas.models.trade import RFQ_STATES, Favourite, Inquiry, InquiryMessage, Qu
 from saas.models.user import USER_KINDS, AuthToken, User, UserSession
 
 __all__ = [
+    "BillingCustomer",
+    "BillingEvent",
+    "BillingSubscription",
+    "InvoiceDetails",
+    "Purchase",
+    "Voucher",
     "ASSESSMENT_STATUSES",
     "Assessment",
     "AssessmentAnswer",

@@ -1,4 +1,4 @@
-"""Firm report PDFs: one entitlement check, a content-keyed cache, background jobs and the sweeper.
+"""Firm report PDFs (gated by ``saas.billing.entitlements``): a content-keyed cache, background jobs and the sweeper.
 
 The content key is SHA-256(snapshot id, cohort-statistics version, template version, locale): the same key is
 rendered at most once; a changed snapshot, a statistics refresh or a new template gives a new key. Files live under
@@ -26,12 +26,6 @@ from saas.tenancy import set_tenant, tenant_select
 #: Bump when the PDF templates change in a way that should invalidate cached reports.
 TEMPLATE_VERSION = "firm-report-2"  # 2: no per-bin peer counts (docs/suppression.md §8)
 TASK = "saas.reports.tasks.render_report_job"
-
-
-def can_download_full_pdf(firm: Firm, user: User) -> bool:
-    """Return whether ``user`` may download the firm's full PDF report: the one place billing will gate later."""
-    del firm, user
-    return True
 
 
 def content_key(snapshot: ScoreSnapshot, stats_version: int, locale: str) -> str:

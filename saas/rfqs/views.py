@@ -17,8 +17,10 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask_babel import format_currency
 from flask_babel import gettext as _
 
+from saas import billing
 from saas.assessments.results import lang
 from saas.auth.forms import ConfirmForm
+from saas.billing import services as billing_services
 from saas.extensions import db
 from saas.forms import page_number, past_last_page
 from saas.limits import DailyLimitReached
@@ -254,6 +256,10 @@ def firm_detail(rfq_id: uuid.UUID) -> Any:
             return _firm_detail_page(rfq, form, 409, str(REFUSALS[refusal]))
         if not form.validate_on_submit():
             return _firm_detail_page(rfq, form, 400)
+        rights = billing.entitlements(g.tenant, now)
+        if billing_services.rfq_quotes_left(db.session, g.tenant, rights, now) <= 0:
+            message = _("This month's %(n)d quotes are used. Pro sends more.", n=rights.rfq_quotes_per_month)
+            return _firm_detail_page(rfq, form, 409, message)
         try:
             services.submit_quote(db.session, g.tenant, g.user, rfq_id, form.to_input(), now=now)
         except services.RfqRefused as refused:

@@ -34,3 +34,15 @@ def standin(stripe_standin: Standin) -> Standin:
     stripe_standin.control("POST", "/_test/reset", {})
     stripe_standin.receiver.clear()
     return stripe_standin
+
+
+@pytest.fixture()
+def billing(app, standin: Standin, monkeypatch):  # type: ignore[no-untyped-def]
+    """The session app aimed at the reset stand-in, seeded with the platform's prices."""
+    from billing_support import Billing, configure
+
+    from saas.billing import plans
+
+    configure(app, standin, monkeypatch)
+    standin.control("POST", "/_test/seed", plans.seed())
+    return Billing(app, standin)

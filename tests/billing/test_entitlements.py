@@ -1,0 +1,80 @@
+"""The entitlement state table: every plan and subscription state -> what the firm may do (saas.billing.rights)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from saas.billing.plans import FREE_PRODUCT_LIMIT, FREE_RFQ_QUOTES_PER_MONTH, PAST_DUE_GRACE, PRO_RFQ_QUOTES_PER_MONTH
+from saas.billing.rights import BillingState, PassState, SubscriptionState, entitlements
+
+NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+LATER = NOW + timedelta(days=10)
+EARLIER = NOW - timedelta(days=1)
+SNAP = uuid.UUID(int=7)
+OTHER = uuid.UUID(int=8)
+
+
+def sub(status, end=LATER, cancel=False):
+    return BillingState(subscriptions=(SubscriptionState(status, end, cancel),))
+
+
+# (state, plan, reason)
+TABLE = [
+    ("no billing at all", BillingState(), "free", "free"),
+    ("active", sub("active"), "pro", "subscription"),
+    ("trialing", sub("trialing"), "pro", "subscription"),
+    ("active, cancelling at period end", sub("active", cancel=True), "pro", "subscription"),
+    ("active but the period is over (no renewal seen)", sub("active", EARLIER), "free", "free"),
+    ("past_due inside the grace", sub("past_due", EARLIER), "pro", "grace"),
+    ("past_due after the grace", sub("past_due", NOW - PAST_DUE_GRACE - timedelta(seconds=1)), "free", "free"),
+    ("canceled", sub("canceled"), "free", "free"),
+    ("unpaid", sub("unpaid"), "free", "free"),
+    ("incomplete", sub("incomplete"), "free", "free"),
+    ("incomplete_expired", sub("incomplete_expired"), "free", "free"),
+    ("paused", sub("paused"), "free", "free"),
+    ("pass paid, valid", BillingState(passes=(PassState("paid", LATER),)), "pro", "pass"),
+    ("pass paid, expired", BillingState(passes=(PassState("paid", EARLIER),)), "free", "free"),
+    ("pass refunded", BillingState(passes=(PassState("refunded", LATER),)), "free", "free"),
+    ("pass pending", BillingState(passes=(PassState("pending", LATER),)), "free", "free"),
+    (
+        "canceled subscription but a valid pass",
+        BillingState(subscriptions=(SubscriptionState("canceled", LATER),), passes=(PassState("paid", LATER),)),
+        "pro",
+        "pass",
+    ),
+    (
+        "active subscription and a longer pass",
+        BillingState(
+            subscriptions=(SubscriptionState("active", LATER),),
+            passes=(PassState("paid", LATER + timedelta(days=300)),),
+        ),
+        "pro",
+        "pass",
+    ),
+]
+
+
+@pytest.mark.parametrize(("label", "state", "plan", "reason"), TABLE, ids=[row[0] for row in TABLE])
+def test_state_table(label, state, plan, reason):
+    rights = entitlements(state, NOW)
+    assert (rights.plan, rights.reason) == (plan, reason)
+    pro = plan == "pro"
+    assert rights.full_report_all is pro and rights.full_report(SNAP) is pro
+    assert rights.cohort_extras is pro and rights.bulk_import is pro
+    assert rights.product_limit == (None if pro else FREE_PRODUCT_LIMIT)
+    assert rights.rfq_quotes_per_month == (PRO_RFQ_QUOTES_PER_MONTH if pro else FREE_RFQ_QUOTES_PER_MONTH)
+    assert (rights.pro_until is not None) is pro
+
+
+def test_a_bought_report_opens_that_snapshot_only():
+    rights = entitlements(BillingState(report_snapshots=frozenset({SNAP})), NOW)
+    assert rights.plan == "free" and rights.full_report(SNAP) and not rights.full_report(OTHER)
+    assert not rights.full_report(None)
+
+
+def test_grace_ends_a_week_after_the_period_end():
+    rights = entitlements(sub("past_due", EARLIER), NOW)
+    assert rights.pro_until == EARLIER + PAST_DUE_GRACE

@@ -1,0 +1,63 @@
+"""Paying never changes search ranking, badges or selection (docs/billing.md, "The rule")."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from tests.conftest import grant_pro
+
+ROOT = Path(__file__).resolve().parents[2]
+#: Packages that rank, badge, select or score: none may read billing.
+NEUTRAL = [
+    "saas/market/search.py",
+    "saas/market/listing_index.py",
+    "saas/market/public_views.py",
+    "saas/market/services.py",  # badges and the public read model
+    "saas/marketplace",
+    "saas/bureau",
+    "saas/benchmarking/services.py",
+    "scoring",
+    "saas/api",
+    "saas/sourcing",
+]
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{a.name}" for a in node.names)
+    return names
+
+
+def test_ranking_badge_and_selection_code_never_reads_billing():
+    offenders = []
+    for entry in NEUTRAL:
+        base = ROOT / entry
+        for path in [base] if base.is_file() else sorted(base.rglob("*.py")):
+            bad = {n for n in _imports(path) if n.startswith(("saas.billing", "saas.models.billing"))}
+            bad |= {n for n in _imports(path) if n.endswith((".Purchase", ".BillingSubscription", ".Voucher"))}
+            if bad:
+                offenders.append(f"{path.relative_to(ROOT)}: {sorted(bad)}")
+    assert offenders == []
+
+
+def test_a_pro_firm_ranks_exactly_where_it_ranked_before(app, client, create_firm, publish_product):
+    firms = [create_firm(name=f"嘉兴中立{i}丝绸有限公司") for i in range(4)]
+    for firm in firms:
+        publish_product(firm, title="19姆米重磅真丝双绉面料中立测试")
+    search = "/market/search?q=%E4%B8%AD%E7%AB%8B%E6%B5%8B%E8%AF%95"
+
+    def order():
+        html = client.get(search).get_data(as_text=True)
+        return [f.name for f in sorted(firms, key=lambda f: html.find(f.name)) if f.name in html]
+
+    before = order()
+    assert len(before) == 4
+    grant_pro(app, firms[-1].id)
+    grant_pro(app, firms[0].id)
+    assert order() == before
