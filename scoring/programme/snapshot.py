@@ -14,6 +14,7 @@ from scoring.model import MATURITY
 from scoring.programme.defaults import CHINA_UTC_OFFSET_HOURS
 from scoring.programme.eligibility import SELF, VERIFIED, EligibilityFacts
 
+_new = object.__new__
 CHINA = timezone(timedelta(hours=CHINA_UTC_OFFSET_HOURS))
 
 
@@ -37,7 +38,10 @@ def facts_from_snapshot(row: Mapping[str, Any] | None, consents: Iterable[str] =
         trust_gap = None if self_m is None or ev_m is None else self_m - ev_m
     if view is None:
         view = result["self_view"]
-    return EligibilityFacts(
+    # Filled into a new instance's __dict__ rather than through the frozen dataclass's __init__ (one object per
+    # firm, 20,000 at a time): an equal object with the same fields in the same order (tested).
+    facts = _new(EligibilityFacts)
+    facts.__dict__.update(
         basis=VERIFIED if verified else SELF,
         snapshot_on=local_date(row["created_at"]),
         maturity=view["maturity"],
@@ -50,6 +54,7 @@ def facts_from_snapshot(row: Mapping[str, Any] | None, consents: Iterable[str] =
         snapshot_id=None if row.get("id") is None else str(row["id"]),
         instrument=f"{result.get('instrument_id')} {result.get('instrument_version')}",
     )
+    return facts
 
 
 def local_date(moment: datetime | date | str) -> date:
