@@ -143,7 +143,7 @@ def rounds(draw, max_n=14):
     return cands, params
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(rounds())
 def test_the_fast_ranking_equals_the_reference_ranking(data):
     cands, params = data
@@ -175,7 +175,7 @@ def test_the_fast_ranking_keeps_the_reference_errors(data):
     assert fast.value.problems == slow.value.problems
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(
     st.one_of(any_facts(), any_facts(eligible_mostly=True)),
     st.sampled_from(["enterprise", "project"]),
@@ -219,7 +219,7 @@ def _result(rng_values, verified_view):
 maybe = st.one_of(st.none(), st.floats(0, 100, allow_nan=False))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     st.sampled_from(["verified", "submitted"]),
     st.booleans(),
