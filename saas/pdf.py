@@ -163,6 +163,8 @@ def safe_fetcher(url: str) -> Any:
     """
     from weasyprint.urls import URLFetcherResponse
 
+    _strict_pillow()
+
     body, content_type, canonical = resolve_resource(url)
     return URLFetcherResponse(canonical, body, {"Content-Type": content_type})
 
@@ -171,6 +173,8 @@ def safe_fetcher(url: str) -> Any:
 def _fetcher() -> Any:
     """Return the URLFetcher instance WeasyPrint 70 expects, delegating every fetch to :func:`safe_fetcher`."""
     from weasyprint.urls import URLFetcher
+
+    _strict_pillow()
 
     class SafeURLFetcher(URLFetcher):
         def __init__(self) -> None:
@@ -204,8 +208,18 @@ def check_context(value: Any, where: str = "context") -> None:
     raise TypeError(f"PDF {where} holds a {type(value).__name__}; pass plain values (see saas.pdf.report_context)")
 
 
+def _strict_pillow() -> None:
+    """Undo WeasyPrint's import-time ``ImageFile.LOAD_TRUNCATED_IMAGES = True``: the process's upload checks
+    (product images, evidence) must keep refusing truncated files after a PDF was rendered in it."""
+    from PIL import ImageFile
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+
 def _write_pdf(html: str) -> bytes:
     from weasyprint import HTML
+
+    _strict_pillow()
 
     return HTML(string=html, base_url=BASE_URL, url_fetcher=_fetcher()).write_pdf()
 

@@ -362,3 +362,12 @@ def test_only_saas_pdf_imports_weasyprint() -> None:
                 if any(n == "weasyprint" or n.startswith("weasyprint.") for n in names):
                     offenders.append(str(path.relative_to(ROOT)))
     assert sorted(set(offenders)) == ["saas/pdf.py"]
+
+
+def test_rendering_a_pdf_leaves_pillow_refusing_truncated_images():
+    """WeasyPrint sets ``LOAD_TRUNCATED_IMAGES`` when imported; after a render in this process the upload checks must
+    still refuse truncated photos (found when the billing tests rendered a PDF before the image tests ran)."""
+    from PIL import ImageFile
+
+    assert pdf._write_pdf("<p>x</p>").startswith(b"%PDF")
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
