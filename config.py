@@ -109,7 +109,7 @@ class Config:
     MAIL_PASSWORD = _env("MAIL_PASSWORD")
     MAIL_USE_TLS = _env_bool("MAIL_USE_TLS")
     MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "noreply@jx-informatization.local")
-    # The base of every URL that leaves the site (emails, sitemap, API ``url`` fields): saas/links.py.
+    # The base of every URL that leaves the site (emails, sitemap, API ``url`` fields): saas/core/links.py.
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     # Host names requests may name (Flask refuses others with 400); None admits any. Production defaults to the host
     # of PUBLIC_BASE_URL.
@@ -139,7 +139,7 @@ class Config:
     IMPORT_MAX_UNPACKED_BYTES = _env_int("IMPORT_MAX_UNPACKED_MB", 32) * 1024 * 1024
     IMPORT_MAX_RATIO = _env_int("IMPORT_MAX_RATIO", 100)
     IMPORT_TIME_LIMIT_S = _env_int("IMPORT_TIME_LIMIT_S", 30)
-    # Catalogue pages for visitors without a session are served from memory for this long (saas/pagecache.py).
+    # Catalogue pages for visitors without a session are served from memory for this long (saas/core/pagecache.py).
     PUBLIC_PAGE_CACHE_SECONDS = _env_int("PUBLIC_PAGE_CACHE_SECONDS", 60)
     # Cached public search pages are keyed on the listing index's generation, re-read at most this often per process.
     LISTING_RECHECK_SECONDS = float(_env("LISTING_RECHECK_SECONDS", "1") or 1)

@@ -162,11 +162,11 @@ def reader_speedup() -> str:
 
 
 def main() -> None:
-    logging.getLogger("saas.mail").setLevel(logging.WARNING)  # the outbox logs every mail
+    logging.getLogger("saas.core.mail").setLevel(logging.WARNING)  # the outbox logs every mail
     from saas.auth.services import register_firm
-    from saas.extensions import db
+    from saas.core.extensions import db
+    from saas.core.tenancy import set_tenant
     from saas.market import bulk
-    from saas.tenancy import set_tenant
     from tests.conftest import valid_uscc
 
     print(reader_speedup())  # first, on a small heap, runs interleaved

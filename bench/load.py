@@ -378,12 +378,12 @@ def plan_writers(backend: Backend, answer_writers: int, product_writers: int) ->
 
     import scoring
     from config import DevelopmentConfig
-    from saas import create_app
+    from saas.app import create_app
     from saas.assessments import services as assessment_services
-    from saas.extensions import db
+    from saas.core.extensions import db
+    from saas.core.tenancy import set_tenant
     from saas.market.supplier_views import _values_of
     from saas.models import Assessment, Firm, Membership, Product, User
-    from saas.tenancy import set_tenant
 
     app = create_app(DevelopmentConfig, SQLALCHEMY_DATABASE_URI=backend.check_url)
     try:

@@ -120,8 +120,8 @@ def make_firms(n: int, now: datetime) -> tuple[list[dict[str, Any]], list[FirmRe
 
     The weights make a few firms list many products and most firms a handful (Pareto), as on real marketplaces.
     """
-    from saas.demo import BRAND, COUNTY_INDUSTRIES, GIVEN, PARKS, PLACE, SURNAMES, TRADE, _size_sample
     from saas.reference import size_class
+    from saas.tools.demo import BRAND, COUNTY_INDUSTRIES, GIVEN, PARKS, PLACE, SURNAMES, TRADE, _size_sample
 
     rng = random.Random(SEED)
     counties = list(COUNTY_INDUSTRIES)
@@ -166,7 +166,7 @@ def bench_uscc(n: int, county: str) -> str:
 
 def make_title(rng: random.Random, label: str, industry: str, county: str) -> str:
     """A seller-style title: optional selling point and place, 0–2 qualifiers, the product name, a suffix."""
-    from saas.demo import ADJECTIVES, PLACE
+    from saas.tools.demo import ADJECTIVES, PLACE
 
     names = PRODUCT_NAMES.get(label)
     parts = []
@@ -183,9 +183,9 @@ def make_title(rng: random.Random, label: str, industry: str, county: str) -> st
 
 def product_fields(rng: random.Random, leaf: Any, firm: FirmRef) -> tuple[dict[str, Any], dict[str, Any]]:
     """The cleaned values and attributes of one valid product of category ``leaf`` (as services.clean returns)."""
-    from saas.demo import COUNTY_NAMES, _demo_attribute
     from saas.marketplace.attributes import validate_attributes
     from saas.marketplace.catalog import default_catalog
+    from saas.tools.demo import COUNTY_NAMES, _demo_attribute
 
     catalog = default_catalog()
     template = catalog.attributes_for(leaf.slug)
@@ -313,7 +313,7 @@ def seed_postgres(owner_url: str, data: Dataset, timings: dict[str, float]) -> N
 @contextmanager
 def postgres_database(owner_url: str) -> Iterator[str]:
     """Create the bench database (dropping an old one), migrate it, yield the app role's URL; drop it afterwards."""
-    from saas import migrate
+    from saas.tools import migrate
 
     base = make_url(owner_url)
     name = base.database
@@ -346,7 +346,7 @@ def postgres_reachable(owner_url: str) -> bool:
 
 def make_app(url: str) -> Any:
     from config import TestingConfig
-    from saas import create_app
+    from saas.app import create_app
 
     return create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url, WTF_CSRF_ENABLED=False)
 
@@ -491,7 +491,7 @@ def bench_search(url: str, probes: list[Probe], warmup: int, budget_s: float) ->
     """Warm up with the first ``warmup`` searches, then time every search (a fresh session each, as one request
     has) until ``budget_s`` seconds have passed. A search that raises is counted in ``errors``, not timed.
     """
-    from saas.extensions import db
+    from saas.core.extensions import db
     from saas.market.search import search
 
     app = make_app(url)
@@ -537,7 +537,7 @@ def measure_index_load(app: Any) -> tuple[float, float]:
     import gc
     import tracemalloc
 
-    from saas.extensions import db
+    from saas.core.extensions import db
     from saas.market.listing_index import ListingIndex
 
     with app.test_request_context("/"):
@@ -777,12 +777,12 @@ def bench_import(sqlite_url: str, n_rows: int, n_firms: int) -> list[str]:
         note(f"saas.market.bulk is not available ({exc}); import_10k_rows_s not measured")
         return ["import_10k_rows_s: n/a s"]
     from saas.auth.services import register_firm
-    from saas.extensions import db
+    from saas.core.extensions import db
+    from saas.core.tenancy import set_tenant
     from saas.models import Product
-    from saas.tenancy import set_tenant
 
     data = import_csv(n_rows, bulk.build_template(IMPORT_CATEGORY, "zh_CN"))
-    logging.getLogger("saas.mail").setLevel(logging.WARNING)  # the owner's verification email is logged otherwise
+    logging.getLogger("saas.core.mail").setLevel(logging.WARNING)  # the owner's verification email is logged otherwise
     app = make_app(sqlite_url)
     try:
         with app.test_request_context(), redirect_stdout(io.StringIO()):
@@ -842,7 +842,7 @@ def main(argv: list[str] | None = None) -> None:
     # A plain `kill` still stops gunicorn, drops the PostgreSQL database and removes the temporary directory.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
-    from saas import migrate
+    from saas.tools import migrate
 
     timings: dict[str, float] = {}
     probes = search_mix(args.searches)

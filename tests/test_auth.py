@@ -40,7 +40,7 @@ def test_register_firm_creates_tenant_owner_and_verification_mail(app, client):
         assert firm.size_class == "small" and firm.county == "tongxiang" and firm.park == "濮院毛衫时尚小镇"
         user = s.scalar(select(User).where(User.email == "li.li@xinhua-silk.example"))
         assert user.kind == "firm" and user.password_hash.startswith("$argon2id$")
-        from saas.tenancy import set_tenant
+        from saas.core.tenancy import set_tenant
 
         set_tenant(s, firm.id)
         membership = s.scalar(select(Membership).where(Membership.user_id == user.id))

@@ -7,8 +7,8 @@ import re
 from sqlalchemy import select
 
 import scoring
+from saas.core.tenancy import set_staff_scope
 from saas.models import CohortStatsRow, ScoreSnapshot
-from saas.tenancy import set_staff_scope
 from tests.conftest import app_session
 
 

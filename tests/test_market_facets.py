@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from saas.extensions import db
+from saas.core.extensions import db
 from saas.market.search import SearchParams, number_ranges, search
 from saas.marketplace.catalog import default_catalog
 

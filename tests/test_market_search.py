@@ -71,7 +71,7 @@ def catalogue(app, create_firm):
 
 def _ids(app, **params):
     with app.test_request_context():
-        from saas.extensions import db
+        from saas.core.extensions import db
 
         result = search(db.session, SearchParams(**params), per_page=1000, lang="zh")
         return {p.title_en.removeprefix("fixture-") for p in result.products}, result

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select, text
 
-from saas.extensions import db
+from saas.core.extensions import db
 from tests.conftest import ROOT, app_session
 
 CONF = str(ROOT / "gunicorn.conf.py")
@@ -66,7 +66,7 @@ def test_the_hello_world_app_is_left_alone(monkeypatch):
 
 
 def test_a_forked_worker_drops_the_pooled_connections_it_inherited(make_app, caplog):
-    from saas.serving import dispose_after_fork
+    from saas.core.serving import dispose_after_fork
 
     other = make_app()
     engine = other.extensions["database"][0]

@@ -23,9 +23,9 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from config import TestingConfig
-from saas import create_app
-from saas.extensions import db, limiter
-from saas.tenancy import set_tenant
+from saas.app import create_app
+from saas.core.extensions import db, limiter
+from saas.core.tenancy import set_tenant
 from tests.conftest import BACKEND, PASSWORD, Client, best_answer_fields, fresh_database, valid_uscc
 
 THREADS = 6

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from alembic import op
 
-from saas import rls
+from saas.core import rls
 
 revision = "8c4f2a6d1e07"
 down_revision = "5b1e0c7d9a21"

@@ -17,7 +17,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from saas import rls
+from saas.core import rls
 from saas.models.base import UTCDateTime
 
 revision = "e5a1c3b7d902"

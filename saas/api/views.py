@@ -1,7 +1,7 @@
 """``/api/v1``: a read-only JSON API over the published catalogue, described by ``/api/openapi.json``.
 
 It reuses the marketplace search (same pipeline, backends and facets); only published products and public supplier
-facts are exposed. Errors are JSON, never HTML or a traceback (see saas/errors.py).
+facts are exposed. Errors are JSON, never HTML or a traceback (see saas/core/errors.py).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
-from saas import pagecache
-from saas.extensions import csrf, db
-from saas.links import external_url
+from saas.core import pagecache
+from saas.core.extensions import csrf, db
+from saas.core.links import external_url
 from saas.market import listing_index, services
 from saas.market.misses import note_if_empty
 from saas.market.search import MOQ_VALUES, SORTS, SearchParams, filterable, number_ranges, resolve_scope, search

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 import scoring
 from saas.assessments import services
-from saas.charts import PALETTE, Series, history_svg, radar_svg
 from saas.models import Assessment, Firm, ScoreSnapshot
+from saas.web.charts import PALETTE, Series, history_svg, radar_svg
 
 
 def lang() -> str:

@@ -16,7 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import scoring
-from saas.audit import record_event
+from saas.core.audit import record_event
+from saas.core.tenancy import tenant_select
 from saas.models import (
     Assessment,
     AssessmentAnswer,
@@ -28,7 +29,6 @@ from saas.models import (
     User,
     utcnow,
 )
-from saas.tenancy import tenant_select
 
 INSTRUMENTS_DIR = Path(__file__).resolve().parents[2] / "instruments"
 DEFAULT_INSTRUMENT = INSTRUMENTS_DIR / "jiaxing-v1.yaml"
@@ -471,6 +471,6 @@ def verify_assessment(
 
 def get_assessment(dbs: Session, firm: Firm, assessment_id: uuid.UUID) -> Assessment:
     """Load one of the firm's assessments or 404."""
-    from saas.tenancy import get_in_tenant_or_404
+    from saas.core.tenancy import get_in_tenant_or_404
 
     return get_in_tenant_or_404(dbs, Assessment, assessment_id, firm.id)

@@ -17,10 +17,10 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from saas.extensions import db
-from saas.forms import EMPLOYEES, REVENUE_WAN, BaseForm, NumberField, choices_from
+from saas.core.extensions import db
+from saas.core.security import password_problem
 from saas.reference import COUNTIES, INDUSTRIES, uscc_problem
-from saas.security import password_problem
+from saas.web.forms import EMPLOYEES, REVENUE_WAN, BaseForm, NumberField, choices_from
 
 
 class LoginForm(BaseForm):

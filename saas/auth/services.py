@@ -11,14 +11,14 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from saas.audit import record_event
 from saas.auth.sessions import revoke_sessions
-from saas.links import external_url
-from saas.mail import send_mail
+from saas.core.audit import record_event
+from saas.core.links import external_url
+from saas.core.mail import send_mail
+from saas.core.security import hash_password, verify_totp
+from saas.core.tenancy import set_tenant
 from saas.models import AuthToken, Firm, Membership, User, UserSession, utcnow
 from saas.reference import size_class
-from saas.security import hash_password, verify_totp
-from saas.tenancy import set_tenant
 
 
 class EmailTaken(ValueError):

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 import scoring
 from saas.assessments import results as results_context
 from saas.benchmarking import services
-from saas.charts import PALETTE, Series, bar_svg, radar_svg, strip_svg
 from saas.models import Assessment, Firm, ScoreSnapshot
+from saas.web.charts import PALETTE, Series, bar_svg, radar_svg, strip_svg
 
 
 def build(

@@ -20,8 +20,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import scoring
+from saas.core.tenancy import STAFF_SCOPE_KEY, set_staff_scope
 from saas.models import Assessment, CohortStatsRow, Firm, InstrumentVersion, ScoreSnapshot, utcnow
-from saas.tenancy import STAFF_SCOPE_KEY, set_staff_scope
 
 
 def params() -> scoring.BenchmarkParams:

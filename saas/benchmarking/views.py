@@ -11,11 +11,11 @@ from saas.assessments import results
 from saas.assessments import services as assessment_services
 from saas.auth.forms import ConfirmForm
 from saas.benchmarking import report, services
-from saas.extensions import db
+from saas.core.extensions import db
+from saas.core.security import require_firm_member
+from saas.core.tenancy import get_in_tenant_or_404
 from saas.models import ReportJob
 from saas.reports import services as reports
-from saas.security import require_firm_member
-from saas.tenancy import get_in_tenant_or_404
 
 bp = Blueprint("benchmarking", __name__, url_prefix="/benchmarking")
 bp.before_request(require_firm_member)

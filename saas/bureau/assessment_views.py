@@ -21,10 +21,10 @@ from saas.assessments.views import send_evidence
 from saas.auth.forms import ConfirmForm
 from saas.bureau import services as bureau_services
 from saas.bureau.views import bp
-from saas.extensions import db
-from saas.forms import has_control_characters, page_number, past_last_page
+from saas.core.extensions import db
+from saas.core.tenancy import get_in_tenant_or_404, set_tenant
 from saas.models import Evidence
-from saas.tenancy import get_in_tenant_or_404, set_tenant
+from saas.web.forms import has_control_characters, page_number, past_last_page
 
 
 @bp.route("/assessments")

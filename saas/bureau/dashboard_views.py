@@ -13,8 +13,8 @@ from openpyxl.styles import Font
 from saas.benchmarking.results_names import dimension_names
 from saas.bureau import dashboard
 from saas.bureau.views import bp
-from saas.charts import heatmap_svg
-from saas.extensions import db
+from saas.core.extensions import db
+from saas.web.charts import heatmap_svg
 
 
 def _tables() -> list[dashboard.Table]:
@@ -91,10 +91,10 @@ def cohort_pdf() -> Any:
     """A PDF of the dashboard tables for one industry or one county (within the staff scope), suppression kept."""
     from flask import abort, request
 
+    from saas.core.pdf import render_pdf
+    from saas.core.security import in_staff_scope
     from saas.models import utcnow
-    from saas.pdf import render_pdf
     from saas.reference import COUNTIES, INDUSTRIES
-    from saas.security import in_staff_scope
 
     industry = request.args.get("industry") if request.args.get("industry") in INDUSTRIES else None
     county = request.args.get("county") if request.args.get("county") in COUNTIES else None

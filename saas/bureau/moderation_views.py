@@ -11,18 +11,18 @@ from flask_babel import gettext as _
 from saas.auth.forms import ConfirmForm
 from saas.bureau import services as bureau_services
 from saas.bureau.views import bp
-from saas.extensions import db
-from saas.forms import has_control_characters
+from saas.core.extensions import db
+from saas.core.tenancy import set_tenant
 from saas.market import services
 from saas.marketplace.catalog import default_catalog
-from saas.tenancy import set_tenant
+from saas.web.forms import has_control_characters
 
 
 @bp.route("/moderation")
 def moderation() -> Any:
     from flask import current_app
 
-    from saas.forms import page_number, past_last_page
+    from saas.web.forms import page_number, past_last_page
 
     number, per_page = page_number(), current_app.config["PAGE_SIZE"]
     products, total = services.pending_in_scope(db.session, g.user, number, per_page)

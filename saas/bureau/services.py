@@ -9,9 +9,9 @@ from flask import abort
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from saas.audit import record_event
+from saas.core.audit import record_event
+from saas.core.security import in_staff_scope
 from saas.models import Assessment, AuditEvent, Firm, ScoreSnapshot, User, utcnow
-from saas.security import in_staff_scope
 
 
 @dataclass(frozen=True)

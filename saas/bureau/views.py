@@ -10,10 +10,10 @@ from flask_babel import gettext as _
 
 from saas.auth.forms import ConfirmForm
 from saas.bureau import services
-from saas.extensions import db
-from saas.forms import page_number, past_last_page
+from saas.core.extensions import db
+from saas.core.security import require_staff
 from saas.reference import COUNTIES, INDUSTRIES
-from saas.security import require_staff
+from saas.web.forms import page_number, past_last_page
 
 bp = Blueprint("bureau", __name__, url_prefix="/bureau")
 bp.before_request(require_staff)

@@ -22,13 +22,13 @@ from flask import abort, current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from saas.forms import QUANTITY, has_control_characters, parse_decimal
-from saas.limits import check_daily, hold_allowance, local_day_start
-from saas.links import external_url
-from saas.mail import send_mail
+from saas.core.limits import check_daily, hold_allowance, local_day_start
+from saas.core.links import external_url
+from saas.core.mail import send_mail
+from saas.core.tenancy import acting_in_tenant, get_in_tenant_or_404
 from saas.models import Firm, Inquiry, InquiryMessage, Product, User, utcnow
 from saas.orgs.services import member_users
-from saas.tenancy import acting_in_tenant, get_in_tenant_or_404
+from saas.web.forms import QUANTITY, has_control_characters, parse_decimal
 
 MAX_BODY = 2000
 WINDOW_DAYS = 90

@@ -41,7 +41,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from saas.audit import record_event
+from saas.core.audit import record_event
 from saas.market import services, xlsx
 from saas.market.labels import ATTRIBUTE_FALLBACK, IMPORT_ERRORS, PRODUCT_ERRORS
 from saas.marketplace.attributes import format_number

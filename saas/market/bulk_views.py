@@ -24,7 +24,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from saas.auth.forms import ConfirmForm
-from saas.extensions import db
+from saas.core.extensions import db
 from saas.market import bulk
 from saas.market.supplier_views import bp
 from saas.marketplace.attributes import format_number

@@ -480,7 +480,7 @@ def generation() -> int:
 
     from flask import current_app
 
-    from saas.extensions import db
+    from saas.core.extensions import db
 
     name = current_app.extensions["database"][0].url.render_as_string()  # no session unless the log is read
     max_age = float(current_app.config.get("LISTING_RECHECK_SECONDS", 0) or 0)

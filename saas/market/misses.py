@@ -34,8 +34,8 @@ from flask import Flask
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from saas.extensions import db
-from saas.limits import LOCAL_TZ
+from saas.core.extensions import db
+from saas.core.limits import LOCAL_TZ
 from saas.models import SearchGapVisit, utcnow
 
 log = logging.getLogger(__name__)

@@ -9,13 +9,13 @@ from typing import Any
 from flask import Blueprint, abort, current_app, render_template, url_for
 from sqlalchemy import select
 
-from saas import pagecache
-from saas.extensions import db
-from saas.forms import page_number, past_last_page
+from saas.core import pagecache
+from saas.core.extensions import db
 from saas.market import listing_index, services
 from saas.marketplace.catalog import UnknownCategory, default_catalog
 from saas.models import Firm
 from saas.reference import COUNTIES
+from saas.web.forms import page_number, past_last_page
 
 bp = Blueprint("market", __name__, url_prefix="/market")
 
@@ -221,7 +221,7 @@ def sitemap_xml() -> Any:
 
     from flask import Response
 
-    from saas.links import external_url
+    from saas.core.links import external_url
 
     catalog = default_catalog()
     urls = [external_url("market.home")]

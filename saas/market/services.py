@@ -20,13 +20,13 @@ from flask import abort
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from saas.audit import record_event
-from saas.forms import PRICE, QUANTITY, WHOLE_DAYS, Bounds, NumberRejected, has_control_characters, read_decimal
+from saas.core.audit import record_event
+from saas.core.tenancy import get_in_tenant_or_404, tenant_select
 from saas.marketplace.attributes import normalise_for_search, validate_attributes
 from saas.marketplace.catalog import UnknownCategory, default_catalog
 from saas.models import Assessment, Firm, Product, ProductImage, ScoreSnapshot, User, utcnow
 from saas.search.text import index_terms
-from saas.tenancy import get_in_tenant_or_404, tenant_select
+from saas.web.forms import PRICE, QUANTITY, WHOLE_DAYS, Bounds, NumberRejected, has_control_characters, read_decimal
 
 EDITABLE = ("draft", "rejected", "published", "pending")
 SKU_RE = re.compile(r"[A-Za-z0-9\-_./]{1,64}")  # the supplier's article number: letters, digits, - _ . /
@@ -88,7 +88,7 @@ def _control_characters(data: ProductInput) -> dict[str, str]:
 def clean(data: ProductInput) -> Cleaned:
     """Validate a product form; every problem is an error code keyed by field (``attr-<id>`` for attributes).
 
-    Numbers go through ``saas.forms.read_decimal`` with the bounds of their columns (MOQ and multiple:
+    Numbers go through ``saas.web.forms.read_decimal`` with the bounds of their columns (MOQ and multiple:
     ``Numeric(14, 3)``; tier prices: yuan with two decimals), so nothing is rounded or overflows on the way in.
     """
     catalog = default_catalog()

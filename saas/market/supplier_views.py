@@ -9,11 +9,11 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask_babel import gettext as _
 
 from saas.auth.forms import ConfirmForm
-from saas.extensions import db
+from saas.core.extensions import db
+from saas.core.security import require_firm_member
 from saas.market import services
 from saas.market.labels import ATTRIBUTE_FALLBACK, IMAGE_ERRORS, PRODUCT_ERRORS, PRODUCT_STATES
 from saas.marketplace.catalog import default_catalog
-from saas.security import require_firm_member
 
 bp = Blueprint("products", __name__, url_prefix="/firm/products")
 bp.before_request(require_firm_member)
@@ -212,8 +212,8 @@ def _message_for(exc: Any) -> str:
 
 
 def _own_image(product_id: uuid.UUID, image_id: uuid.UUID) -> Any:
+    from saas.core.tenancy import get_in_tenant_or_404
     from saas.models import ProductImage
-    from saas.tenancy import get_in_tenant_or_404
 
     image = get_in_tenant_or_404(db.session, ProductImage, image_id, g.tenant.id)
     if image.product_id != product_id:

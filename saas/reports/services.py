@@ -19,9 +19,9 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from saas import jobs
+from saas.core import jobs
+from saas.core.tenancy import set_tenant, tenant_select
 from saas.models import Assessment, Firm, ReportJob, ScoreSnapshot, User, utcnow
-from saas.tenancy import set_tenant, tenant_select
 
 #: Bump when the PDF templates change in a way that should invalidate cached reports.
 TEMPLATE_VERSION = "firm-report-1"
@@ -132,7 +132,7 @@ def _render(dbs: Session, job: ReportJob) -> bytes:
 
     from saas.assessments import services as assessment_services
     from saas.benchmarking import report
-    from saas.pdf import render_pdf, report_context
+    from saas.core.pdf import render_pdf, report_context
 
     firm = dbs.get(Firm, job.firm_id)
     assessment = assessment_services.get_assessment(dbs, firm, job.assessment_id)

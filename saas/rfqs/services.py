@@ -25,17 +25,17 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from saas.audit import record_event
-from saas.limits import LOCAL_TZ, check_daily, hold_allowance, local_day_start
-from saas.links import external_url
-from saas.mail import send_mail
+from saas.core.audit import record_event
+from saas.core.limits import LOCAL_TZ, check_daily, hold_allowance, local_day_start
+from saas.core.links import external_url
+from saas.core.mail import send_mail
 from saas.marketplace.catalog import Catalog, SaleUnit, default_catalog
 from saas.models import Firm, Product, Quote, Rfq, User
 from saas.orgs.services import member_users
 
 MAX_DEADLINE_DAYS = 90
 MAX_VALIDITY_DAYS = 365
-# Quantities, prices and lead times are bounded by saas.forms (QUANTITY, PRICE, WHOLE_DAYS: the columns' limits).
+# Quantities, prices and lead times are bounded by saas.web.forms (QUANTITY, PRICE, WHOLE_DAYS: the columns' limits).
 
 
 class RfqRefused(Exception):

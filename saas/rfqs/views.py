@@ -19,15 +19,15 @@ from flask_babel import gettext as _
 
 from saas.assessments.results import lang
 from saas.auth.forms import ConfirmForm
-from saas.extensions import db
-from saas.forms import page_number, past_last_page
-from saas.limits import DailyLimitReached
+from saas.core.extensions import db
+from saas.core.limits import DailyLimitReached
+from saas.core.security import login_required, require_firm_member
 from saas.marketplace.catalog import default_catalog
 from saas.models import Rfq, utcnow
 from saas.rfqs import services
 from saas.rfqs.forms import QuoteForm, RfqForm
 from saas.rfqs.labels import QUOTE_OUTCOME_LABELS, REFUSALS, RFQ_STATUS_LABELS
-from saas.security import login_required, require_firm_member
+from saas.web.forms import page_number, past_last_page
 
 # cli_group=None puts ``close-rfqs`` on the application's own command list (``flask close-rfqs``).
 bp = Blueprint("rfqs", __name__, cli_group=None)

@@ -140,7 +140,7 @@ def comparison(dbs: Session, session: Any, lang: str, formatters: dict[str, Any]
 
     ``formatters`` holds the web layer's localised pieces: ``labels`` (row labels), ``yes``/``no``, ``on_request``.
     """
-    from saas import sale_unit_label as unit_label  # the template filter, reused
+    from saas.app import sale_unit_label as unit_label  # the template filter, reused
     from saas.marketplace.attributes import format_number, format_value
 
     ids = compare_ids(session)

@@ -9,12 +9,12 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask_babel import gettext as _
 
 from saas.auth.forms import ConfirmForm
-from saas.extensions import db
-from saas.forms import page_number, past_last_page
-from saas.links import safe_redirect_target
+from saas.core.extensions import db
+from saas.core.links import safe_redirect_target
+from saas.core.security import login_required
 from saas.market.services import get_published
-from saas.security import login_required
 from saas.sourcing import services
+from saas.web.forms import page_number, past_last_page
 
 bp = Blueprint("sourcing", __name__)
 

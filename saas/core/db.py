@@ -1,7 +1,7 @@
 """The SQLAlchemy engine and the per-app-context session, without Flask-SQLAlchemy.
 
 Plain SQLAlchemy 2 keeps the session and its transaction under our control, which the tenant guard
-(``saas/tenancy.py``) and PostgreSQL row-level security need: the tenant is set on the session and on every
+(``saas/core/tenancy.py``) and PostgreSQL row-level security need: the tenant is set on the session and on every
 transaction the session begins.
 
 Writes under contention (docs/architecture.md, "Writes under contention"):

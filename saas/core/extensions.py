@@ -4,8 +4,8 @@ from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_wtf import CSRFProtect
 
-from saas.db import Database
-from saas.ratelimit import rate_limit_key
+from saas.core.db import Database
+from saas.core.ratelimit import rate_limit_key
 
 db = Database()
 csrf = CSRFProtect()

@@ -34,8 +34,8 @@ def warm(app: Flask) -> float:
     answering yet) is logged, not raised: the worker then serves and loads lazily, as without warming."""
     from flask_babel import force_locale, gettext
 
-    from saas.extensions import db
-    from saas.links import public_base
+    from saas.core.extensions import db
+    from saas.core.links import public_base
     from saas.market import listing_index
     from saas.search.text import normalise, query_plan
 

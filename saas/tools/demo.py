@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from saas.extensions import db
+from saas.core.extensions import db
+from saas.core.security import hash_password, new_totp_secret, totp_uri
+from saas.core.tenancy import set_tenant
 from saas.models import Assessment, AssessmentAnswer, Firm, Membership, User, utcnow
 from saas.reference import DIVISION_CODES, PARKS, USCC_ALPHABET, org_code_check_char, size_class, uscc_check_char
-from saas.security import hash_password, new_totp_secret, totp_uri
-from saas.tenancy import set_tenant
 
 DEMO_PASSWORD = "Jiaxing-demo-2026"
 DEMO_DOMAIN = "demo.jx.example"
@@ -163,7 +163,7 @@ def seed(firms: int = 200, seed_value: int = 2026) -> bool:
     seed_inquiries(dbs, rng)
     from flask import current_app
 
-    from saas.links import public_request_context
+    from saas.core.links import public_request_context
 
     with public_request_context(current_app):  # links in the emails
         seed_rfqs(dbs, rng)

@@ -39,11 +39,11 @@ from flask import current_app, has_request_context, render_template
 from flask_babel import force_locale, get_locale, to_user_timezone
 from flask_babel import gettext as _
 
-from saas.charts import bar_svg
+from saas.web.charts import bar_svg
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCHEME = "jx-assets"
 BASE_URL = f"{SCHEME}:/"
 #: First path segment of a ``jx-assets:`` URL → the directory it serves (``jx-assets:/static/css/app.css``).
@@ -159,7 +159,7 @@ def resolve_resource(url: str) -> tuple[bytes, str, str]:
 def safe_fetcher(url: str) -> Any:
     """WeasyPrint URL fetcher: return a ``URLFetcherResponse`` for an allowed URL, else raise :class:`FetchRefused`.
 
-    The rules are those of :func:`resolve_resource`; every refusal is logged at WARNING on ``saas.pdf``.
+    The rules are those of :func:`resolve_resource`; every refusal is logged at WARNING on ``saas.core.pdf``.
     """
     from weasyprint.urls import URLFetcherResponse
 
@@ -201,7 +201,7 @@ def check_context(value: Any, where: str = "context") -> None:
         for i, item in enumerate(value):
             check_context(item, f"{where}[{i}]")
         return
-    raise TypeError(f"PDF {where} holds a {type(value).__name__}; pass plain values (see saas.pdf.report_context)")
+    raise TypeError(f"PDF {where} holds a {type(value).__name__}; pass plain values (see saas.core.pdf.report_context)")
 
 
 def _write_pdf(html: str) -> bytes:
@@ -346,7 +346,7 @@ def _plain(value: Any) -> Any:
 
 
 def _benchmark(benchmark: Mapping[str, Any]) -> dict[str, Any]:
-    """Copy the benchmark dict, adding a percentile bar (SVG from saas.charts) where the caller gave none."""
+    """Copy the benchmark dict, adding a percentile bar (SVG from saas.web.charts) where the caller gave none."""
     plain = _plain(benchmark)
     overall = plain.setdefault("overall", {})
     for i, d in enumerate([overall, *(plain.get("dimensions") or [])]):

@@ -68,7 +68,7 @@ def _drop_after_rollback(session: Session) -> None:
 
 def deliver(config: dict[str, Any], ids: list[uuid.UUID]) -> None:
     """Send outbox rows over SMTP and mark them sent (or record the error)."""
-    from saas.extensions import db
+    from saas.core.extensions import db
 
     dbs = db.new_session(write=True)
     try:

@@ -38,7 +38,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unhandled(exc: Exception) -> Any:
-        from saas.extensions import db
+        from saas.core.extensions import db
 
         if app.testing and app.config.get("PROPAGATE_TEST_ERRORS", True):
             raise exc
