@@ -158,7 +158,7 @@ class Config:
 
     HSTS_SECONDS = 31536000
     PAGE_SIZE = 20
-    # The zero-result search log (saas/market/misses.py, docs/search.md §7b): caps and the batching delay.
+    # The zero-result search log (saas/marketplace/misses.py, docs/search.md §7b): caps and the batching delay.
     SEARCH_MISS_PER_VISITOR_DAY = _env_int("SEARCH_MISS_PER_VISITOR_DAY", 20)
     SEARCH_MISS_NEW_QUERIES_DAY = _env_int("SEARCH_MISS_NEW_QUERIES_DAY", 500)
     SEARCH_MISS_BUFFER = 2_000

@@ -382,7 +382,7 @@ def plan_writers(backend: Backend, answer_writers: int, product_writers: int) ->
     from saas.assessments import services as assessment_services
     from saas.core.extensions import db
     from saas.core.tenancy import set_tenant
-    from saas.market.supplier_views import _values_of
+    from saas.marketplace.supplier_views import _values_of
     from saas.models import Assessment, Firm, Membership, Product, User
 
     app = create_app(DevelopmentConfig, SQLALCHEMY_DATABASE_URI=backend.check_url)

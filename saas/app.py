@@ -82,12 +82,15 @@ def register_blueprints(app: Flask) -> None:
     from saas.assessments.views import bp as assessments_bp
     from saas.auth.views import bp as auth_bp
     from saas.benchmarking.views import bp as benchmarking_bp
-    from saas.bureau import assessment_views, dashboard_views, moderation_views  # noqa: F401 - more bureau routes
+    from saas.bureau import assessment_views, dashboard_views  # noqa: F401 - more bureau routes
     from saas.bureau.views import bp as bureau_bp
     from saas.inquiries.views import bp as inquiries_bp
-    from saas.market import bulk_views  # noqa: F401 - bulk import/export routes on the supplier blueprint
-    from saas.market.public_views import bp as market_bp
-    from saas.market.supplier_views import bp as products_bp
+    from saas.marketplace import (
+        bulk_views,  # noqa: F401 - bulk import/export routes on the supplier blueprint
+        moderation_views,  # noqa: F401 - more bureau routes
+    )
+    from saas.marketplace.public_views import bp as market_bp
+    from saas.marketplace.supplier_views import bp as products_bp
     from saas.orgs.views import bp as orgs_bp
     from saas.public.views import bp as public_bp
     from saas.rfqs.views import bp as rfqs_bp
@@ -127,7 +130,7 @@ def register_request_hooks(app: Flask) -> None:
 
 def _quantity(value: object) -> str:
     """A quantity without exponent or trailing zeros: Decimal('200.000') -> '200', 1.50 -> '1.5'."""
-    from saas.marketplace.attributes import format_number
+    from saas.marketplace.catalog.attributes import format_number
 
     return format_number(value) if isinstance(value, int | float | Decimal) else ""
 

@@ -9,10 +9,10 @@ comment. The script rewrites, in every ``.py`` file given (directories are walke
   its own ``from new.parent import newname [as name]`` statement, so call sites keep working unchanged;
 * every other dotted occurrence of an old name that is not part of a longer name: ``import old.mod``,
   ``from old.mod import x``, ``from old.mod.sub import x``, and strings such as ``mock.patch("old.mod.fn")`` or
-  ``logging.getLogger("old.mod")``. The longest old name wins (``saas.market.search`` before ``saas.market``).
+  ``logging.getLogger("old.mod")``. The longest old name wins (``saas.marketplace.search`` before ``saas.marketplace``).
 
 Other files given by name (shell scripts, Makefiles, Markdown) get the dotted rewrite only; with ``--paths`` also
-slash paths (``saas/core/db.py`` -> ``saas/core/db.py``, ``saas/search/`` -> ``saas/marketplace/text/``).
+slash paths (``saas/core/db.py`` -> ``saas/core/db.py``, ``saas/marketplace/text/`` -> ``saas/marketplace/text/``).
 Run ``ruff check --fix`` and ``ruff format`` afterwards to re-sort the imports. Prints each file it changed.
 """
 
@@ -85,7 +85,7 @@ def rewrite_from_imports(source: str, moves: dict[str, str], pattern: re.Pattern
         tail = lines[end - 1]
         comment = "  " + tail[tail.index("#") :].rstrip("\n") if "#" in tail else ""  # keep a trailing noqa
         marker = f"\x00{len(placeholders)}\x00"
-        placeholders.append(text.rstrip("\n") + comment + "\n")
+        placeholders.append("".join(line + comment + "\n" for line in text.splitlines()))  # each keeps a noqa
         lines[start:end] = [marker]
     return "".join(lines), placeholders
 

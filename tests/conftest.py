@@ -296,7 +296,7 @@ def publish_product(app: Flask):  # type: ignore[no-untyped-def]
 
     ``attributes`` are form values (as the supplier form sends them); other keywords override ``ProductInput``.
     """
-    from saas.market.services import ProductInput, clean, save_product
+    from saas.marketplace.services import ProductInput, clean, save_product
     from saas.models import Firm, User, utcnow
 
     def _publish(

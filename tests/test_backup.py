@@ -89,7 +89,7 @@ def seed(app: Flask) -> dict[str, Any]:
     from saas.assessments import services as assessments
     from saas.auth.services import register_firm
     from saas.core.tenancy import set_tenant
-    from saas.market.services import ProductInput, add_image, clean, save_product
+    from saas.marketplace.services import ProductInput, add_image, clean, save_product
     from saas.models import Assessment, Evidence, Firm, User, utcnow
     from tests.conftest import DEFAULT_SILK_ATTRIBUTES
 

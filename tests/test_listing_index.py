@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from saas.app import create_app
 from saas.core.extensions import db
 from saas.core.tenancy import set_tenant
-from saas.market import listing_index
-from saas.market.search import MOQ_VALUES, SearchParams, in_category, search
+from saas.marketplace import listing_index
+from saas.marketplace.search import MOQ_VALUES, SearchParams, in_category, search
 from saas.models import Firm, Product, ProductListing, utcnow
 from tests.conftest import BACKEND, app_session, fresh_database
 
@@ -241,7 +241,7 @@ def test_a_session_sees_its_own_later_writes_after_another_transaction_began():
 
 
 def test_an_empty_attribute_table_filters_and_counts_nothing(app):
-    from saas.market.search import _AttributeTable, filterable
+    from saas.marketplace.search import _AttributeTable, filterable
 
     params = SearchParams(category=CREPE, attrs=(("fibre_composition", ("spandex",)),))
     with app.test_request_context():

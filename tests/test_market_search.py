@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from saas.market.search import SearchParams, search
+from saas.marketplace.search import SearchParams, search
+from saas.marketplace.text.pipeline import index_terms, is_cjk
 from saas.models import Product, SearchGapVisit
-from saas.search.text import index_terms, is_cjk
 from tests.conftest import app_session
 
 FIXTURES = Path(__file__).parent / "search" / "fixtures"

@@ -610,7 +610,7 @@ def test_concurrent_quotes_never_pass_the_limit(make_app):
     from saas.auth.services import register_firm
     from saas.core.extensions import db
     from saas.core.tenancy import set_tenant
-    from saas.market.services import ProductInput, clean, save_product
+    from saas.marketplace.services import ProductInput, clean, save_product
     from saas.models import Firm, User
     from tests.conftest import DEFAULT_SILK_ATTRIBUTES, PASSWORD, fresh_database, valid_uscc
 

@@ -41,7 +41,7 @@ def test_defaults_suit_a_small_machine_and_forwarded_headers_follow_trust_proxy(
 
 
 def test_post_worker_init_warms_the_listing_index_and_writes_nothing(app, monkeypatch, firm_a, publish_product):
-    from saas.market import listing_index
+    from saas.marketplace import listing_index
     from saas.models import SearchGapVisit
 
     publish_product(firm_a, "预热检查真丝双绉")

@@ -181,7 +181,7 @@ def test_five_simultaneous_registrations_with_one_email_give_one_account_and_fou
 def test_zero_result_searches_never_fail_under_writes_and_one_visitor_is_capped(standalone):
     """Eight threads search for random nothing (web and API) while two threads autosave answers; one more
     visitor (another address) searches too. No answer is a 500, and the log holds at most the cap per visitor."""
-    from saas.market.misses import log_for
+    from saas.marketplace.misses import log_for
     from saas.models import SearchGapVisit
 
     standalone.config.update(SEARCH_MISS_PER_VISITOR_DAY=15, SEARCH_MISS_NEW_QUERIES_DAY=10_000)
@@ -237,7 +237,7 @@ def test_four_simultaneous_saves_of_one_favourite_leave_it_saved(standalone):
     """A double (or quadruple) click on "Save ☆" asks for the saved state each time: concurrent requests (a unique
     key race on PostgreSQL, retried) and repeated ones leave it saved instead of toggling it back."""
     from saas.auth.services import create_user
-    from saas.market.services import ProductInput, clean, save_product
+    from saas.marketplace.services import ProductInput, clean, save_product
     from saas.models import Favourite, Firm, User, utcnow
     from tests.conftest import DEFAULT_SILK_ATTRIBUTES
 

@@ -17,11 +17,11 @@ from flask import Blueprint, abort, current_app, jsonify, request
 from saas.core import pagecache
 from saas.core.extensions import csrf, db
 from saas.core.links import external_url
-from saas.market import listing_index, services
-from saas.market.misses import note_if_empty
-from saas.market.search import MOQ_VALUES, SORTS, SearchParams, filterable, number_ranges, resolve_scope, search
-from saas.marketplace.attributes import format_number
+from saas.marketplace import listing_index, services
 from saas.marketplace.catalog import default_catalog
+from saas.marketplace.catalog.attributes import format_number
+from saas.marketplace.misses import note_if_empty
+from saas.marketplace.search import MOQ_VALUES, SORTS, SearchParams, filterable, number_ranges, resolve_scope, search
 from saas.models import Product
 from saas.reference import COUNTIES
 
@@ -127,7 +127,7 @@ def products() -> Any:
         return jsonify(error=problem, status=400), 400
     params = replace(params, attrs=attrs)
     result = search(db.session, params, per_page, _lang())
-    note_if_empty(params, result)  # the sourcing-gap log: buffered, capped, outside this read (saas/market/misses.py)
+    note_if_empty(params, result)  # the sourcing-gap log: buffered, capped, outside this read (marketplace/misses.py)
     if not result.total:
         pagecache.dont_store()  # a search that finds nothing is logged: it runs every time
     return jsonify(

@@ -1,7 +1,7 @@
 """What a production server process does around the app: warm it before it takes traffic, and drop the inherited
 database connections after a fork. ``gunicorn.conf.py`` calls these; nothing here runs under ``flask run``.
 
-Warming matters because each process keeps its own in-memory listing index (``saas.market.listing_index``): the
+Warming matters because each process keeps its own in-memory listing index (``saas.marketplace.listing_index``): the
 first search of a cold process loads every listing (1–2.5 s at 100,000 listings). A gunicorn worker runs
 ``post_worker_init`` before it accepts its first connection, so warming there means that a new worker (at start, after
 a crash, on ``HUP`` or after ``max_requests``) only ever takes traffic warm.
@@ -36,8 +36,8 @@ def warm(app: Flask) -> float:
 
     from saas.core.extensions import db
     from saas.core.links import public_base
-    from saas.market import listing_index
-    from saas.search.text import normalise, query_plan
+    from saas.marketplace import listing_index
+    from saas.marketplace.text.pipeline import normalise, query_plan
 
     start = time.perf_counter()
     query_plan(normalise("真絲面料"))  # OpenCC's tables and the term pipeline

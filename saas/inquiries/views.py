@@ -13,7 +13,7 @@ from saas.core.extensions import db
 from saas.core.limits import DailyLimitReached
 from saas.core.security import login_required, require_firm_member
 from saas.inquiries import services
-from saas.market.services import get_published
+from saas.marketplace.services import get_published
 from saas.web.forms import page_number, past_last_page
 
 bp = Blueprint("inquiries", __name__)

@@ -48,7 +48,7 @@ def set_language() -> Any:
 
 @bp.route("/sitemap.xml")
 def sitemap() -> Any:
-    from saas.market.public_views import sitemap_xml
+    from saas.marketplace.public_views import sitemap_xml
 
     return sitemap_xml()
 

@@ -23,7 +23,7 @@ SESSION_KEY = "compare"
 def _published_by_ids(dbs: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Product]:
     if not ids:
         return {}
-    from saas.market.search import products_by_ids
+    from saas.marketplace.search import products_by_ids
     from saas.models import ProductListing as L
 
     # the listing (keyed by product id, published only) gives the firm half of the products' primary key
@@ -141,7 +141,7 @@ def comparison(dbs: Session, session: Any, lang: str, formatters: dict[str, Any]
     ``formatters`` holds the web layer's localised pieces: ``labels`` (row labels), ``yes``/``no``, ``on_request``.
     """
     from saas.app import sale_unit_label as unit_label  # the template filter, reused
-    from saas.marketplace.attributes import format_number, format_value
+    from saas.marketplace.catalog.attributes import format_number, format_value
 
     ids = compare_ids(session)
     found = _published_by_ids(dbs, ids)

@@ -12,7 +12,7 @@ from saas.auth.forms import ConfirmForm
 from saas.core.extensions import db
 from saas.core.links import safe_redirect_target
 from saas.core.security import login_required
-from saas.market.services import get_published
+from saas.marketplace.services import get_published
 from saas.sourcing import services
 from saas.web.forms import page_number, past_last_page
 

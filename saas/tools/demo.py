@@ -200,7 +200,7 @@ def _demo_attribute(attr: Any, rng: random.Random) -> Any:
 
 def seed_products(dbs: Session, rng: random.Random, per_firm: tuple[int, int] = (4, 9)) -> int:
     """Publish a realistic catalogue for the demo firms of the seven industries (about 1,200 products)."""
-    from saas.market import services as market
+    from saas.marketplace import services as market
     from saas.marketplace.catalog import default_catalog
 
     catalog = default_catalog()

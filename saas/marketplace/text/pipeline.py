@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from opencc import OpenCC
 
-from saas.search.synonyms import SynonymTable, load_rows
+from saas.marketplace.text.synonyms import SynonymTable, load_rows
 
 PREFIX = "*"  # a token ending in PREFIX matches every indexed token that starts with the rest
 MAX_QUERY_CHARS = 200  # longer queries are cut after normalising
@@ -116,7 +116,7 @@ def highlight(text: str, plan: QueryPlan) -> list[tuple[str, bool]]:
 
 @functools.cache
 def default_synonyms() -> SynonymTable:
-    """The table from saas/search/data/synonyms.tsv, normalised with this pipeline."""
+    """The table from saas/marketplace/text/data/synonyms.tsv, normalised with this pipeline."""
     return SynonymTable.build(load_rows(), normalise, is_cjk)
 
 

@@ -51,7 +51,7 @@ PRODUCT_STATES = {
     "archived": _l("Archived"),
 }
 
-# Bulk import (saas/market/bulk.py): problems with the whole file (row 0) and with single rows.
+# Bulk import (saas/marketplace/bulk.py): problems with the whole file (row 0) and with single rows.
 IMPORT_ERRORS = {
     "empty": _l("The file is empty."),
     "too_large": _l("The file is larger than %(mb)s MB."),

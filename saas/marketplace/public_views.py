@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from saas.core import pagecache
 from saas.core.extensions import db
-from saas.market import listing_index, services
+from saas.marketplace import listing_index, services
 from saas.marketplace.catalog import UnknownCategory, default_catalog
 from saas.models import Firm
 from saas.reference import COUNTIES
@@ -32,14 +32,14 @@ def search() -> Any:
     from flask import request
 
     from saas.assessments.results import lang
-    from saas.market.misses import note_if_empty
-    from saas.market.search import search as run_search
+    from saas.marketplace.misses import note_if_empty
+    from saas.marketplace.search import search as run_search
 
     params = search_params(request.args, page_number())
     result = run_search(db.session, params, current_app.config["PAGE_SIZE"], lang())
     if (last := past_last_page(params.page, result.total, current_app.config["PAGE_SIZE"])) is not None:
         return last
-    note_if_empty(params, result)  # the sourcing-gap log: buffered, capped, outside this read (saas/market/misses.py)
+    note_if_empty(params, result)  # the sourcing-gap log: buffered, capped, outside this read (misses.py)
     if not result.total:
         pagecache.dont_store()  # a search that finds nothing is logged: it runs every time
     args = query_args(params)
@@ -69,7 +69,7 @@ def moq_labels() -> dict[str, str]:
     """Readable MOQ ranges (the quantities are in each product's own sale unit)."""
     from flask_babel import gettext as _
 
-    from saas.market.search import MOQ_RANGES
+    from saas.marketplace.search import MOQ_RANGES
 
     labels = {}
     for value, low, high in MOQ_RANGES:
@@ -84,7 +84,7 @@ def moq_labels() -> dict[str, str]:
 
 def search_params(args: Any, page: int) -> Any:
     """Read a search from query arguments; anything unknown is ignored rather than refused (shared links age)."""
-    from saas.market.search import MOQ_VALUES, SORTS, SearchParams, filterable, number_ranges, resolve_scope
+    from saas.marketplace.search import MOQ_VALUES, SORTS, SearchParams, filterable, number_ranges, resolve_scope
 
     catalog = default_catalog()
     industry = args.get("industry") if args.get("industry") in {i.id for i in catalog.industries} else None
@@ -241,7 +241,7 @@ def sitemap_xml() -> Any:
 @bp.route("/images/<uuid:firm_id>/<uuid:image_id>/<any(original, medium, thumb):size>")
 def image(firm_id: uuid.UUID, image_id: uuid.UUID, size: str) -> Any:
     """A photo of a published product (any other photo is a 404); the firm in the URL makes it a primary-key read."""
-    from saas.market.supplier_views import send_image
+    from saas.marketplace.supplier_views import send_image
     from saas.models import Product, ProductImage
 
     row = db.session.execute(

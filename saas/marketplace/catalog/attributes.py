@@ -275,7 +275,7 @@ def normalise_for_search(template: Iterable[Attribute], values: Mapping[str, Any
 
     Numbers carry their attribute label and unit in both languages ("姆米 19姆米", "Momme 19 momme"); options give their
     zh and en labels and aliases; text is indexed as typed. Attributes with ``searchable: false`` are skipped. The
-    search pipeline (``saas.search.index_terms``) tokenises each piece.
+    search pipeline (``saas.marketplace.text.index_terms``) tokenises each piece.
     """
     pieces: list[str] = []
     for attr in template:

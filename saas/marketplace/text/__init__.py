@@ -1,6 +1,6 @@
 """Marketplace search: the Chinese-aware text pipeline shared by every backend (docs/search.md)."""
 
-from saas.search.text import (
+from saas.marketplace.text.pipeline import (
     FTS5_TOKENIZE,
     PREFIX,
     QueryPlan,

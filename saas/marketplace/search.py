@@ -1,11 +1,11 @@
-"""Marketplace search: one text pipeline (saas/search/text.py) on two database backends, facets and order in memory.
+"""Marketplace search: one text pipeline (marketplace/text/) on two database backends, facets and order in memory.
 
 The query is normalised and planned once; the plan renders as an FTS5 MATCH on SQLite (the ``product_fts`` external
 content index) or as a tsquery against the GIN index of ``product_listings.search_tokens`` on PostgreSQL. Both index
 the same space-joined terms (``products.search_text``), so both backends return the same rows (tested on the same
 fixture). The database returns only the matching listings' keys, in one aggregated value.
 
-Everything after that runs on the process's in-memory listing index (``saas.market.listing_index``): the matching
+Everything after that runs on the process's in-memory listing index (``saas.marketplace.listing_index``): the matching
 slots are counted by facet group in one ``bincount`` and ordered in one ``lexsort``, and only the page's 20 products
 are loaded from ``products`` by primary key. Facet counts are disjunctive: each facet is counted with every other
 filter applied but not its own, so a chosen facet still shows its alternatives. Facets: category (next level down),
@@ -26,13 +26,13 @@ from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
-from saas.market import listing_index
-from saas.market.listing_index import MOQ_RANGES, MOQ_VALUES, Snapshot, under
-from saas.marketplace.attributes import format_number
+from saas.marketplace import listing_index
 from saas.marketplace.catalog import Attribute, UnknownCategory, default_catalog
+from saas.marketplace.catalog.attributes import format_number
+from saas.marketplace.listing_index import MOQ_RANGES, MOQ_VALUES, Snapshot, under
+from saas.marketplace.text.pipeline import normalise, query_plan, to_fts5, to_tsquery
 from saas.models import Product
 from saas.reference import COUNTIES
-from saas.search.text import normalise, query_plan, to_fts5, to_tsquery
 
 __all__ = [
     "MOQ_RANGES",

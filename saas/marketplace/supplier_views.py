@@ -11,9 +11,9 @@ from flask_babel import gettext as _
 from saas.auth.forms import ConfirmForm
 from saas.core.extensions import db
 from saas.core.security import require_firm_member
-from saas.market import services
-from saas.market.labels import ATTRIBUTE_FALLBACK, IMAGE_ERRORS, PRODUCT_ERRORS, PRODUCT_STATES
+from saas.marketplace import services
 from saas.marketplace.catalog import default_catalog
+from saas.marketplace.labels import ATTRIBUTE_FALLBACK, IMAGE_ERRORS, PRODUCT_ERRORS, PRODUCT_STATES
 
 bp = Blueprint("products", __name__, url_prefix="/firm/products")
 bp.before_request(require_firm_member)

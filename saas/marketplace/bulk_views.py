@@ -25,10 +25,10 @@ from flask_babel import gettext as _
 
 from saas.auth.forms import ConfirmForm
 from saas.core.extensions import db
-from saas.market import bulk
-from saas.market.supplier_views import bp
-from saas.marketplace.attributes import format_number
+from saas.marketplace import bulk
 from saas.marketplace.catalog import default_catalog
+from saas.marketplace.catalog.attributes import format_number
+from saas.marketplace.supplier_views import bp
 from saas.models import utcnow
 
 ERRORS_SHOWN = 200  # errors listed on the results page; the rest are in the CSV download

@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session
 
 from saas.core.audit import record_event
 from saas.core.tenancy import get_in_tenant_or_404, tenant_select
-from saas.marketplace.attributes import normalise_for_search, validate_attributes
 from saas.marketplace.catalog import UnknownCategory, default_catalog
+from saas.marketplace.catalog.attributes import normalise_for_search, validate_attributes
+from saas.marketplace.text.pipeline import index_terms
 from saas.models import Assessment, Firm, Product, ProductImage, ScoreSnapshot, User, utcnow
-from saas.search.text import index_terms
 from saas.web.forms import PRICE, QUANTITY, WHOLE_DAYS, Bounds, NumberRejected, has_control_characters, read_decimal
 
 EDITABLE = ("draft", "rejected", "published", "pending")
@@ -286,7 +286,7 @@ def published_page(
     firm_id: uuid.UUID | None = None,
 ) -> tuple[list[Product], int]:
     """Return one page of published products (newest first) and the total, read from the listing read model."""
-    from saas.market.search import in_category, products_by_ids
+    from saas.marketplace.search import in_category, products_by_ids
     from saas.models import ProductListing as L
 
     conditions = []
@@ -314,7 +314,7 @@ def get_published(dbs: Session, product_id: uuid.UUID) -> Product:
 
     The listing is keyed by product id alone; ``products`` is keyed by (firm, id), so the firm is found first.
     """
-    from saas.market.search import products_by_ids
+    from saas.marketplace.search import products_by_ids
     from saas.models import ProductListing as L
 
     key = dbs.execute(select(L.firm_id, L.product_id).where(L.product_id == product_id)).first()

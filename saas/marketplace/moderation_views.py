@@ -13,7 +13,7 @@ from saas.bureau import services as bureau_services
 from saas.bureau.views import bp
 from saas.core.extensions import db
 from saas.core.tenancy import set_tenant
-from saas.market import services
+from saas.marketplace import services
 from saas.marketplace.catalog import default_catalog
 from saas.web.forms import has_control_characters
 
@@ -42,7 +42,7 @@ def moderation() -> Any:
 @bp.route("/search-gaps")
 def search_gaps() -> Any:
     """The sourcing-gap report: what buyers searched for in the last 90 days and did not find, by distinct visitors."""
-    from saas.market.misses import gaps
+    from saas.marketplace.misses import gaps
     from saas.models import utcnow
 
     return render_template("bureau/search_gaps.html", rows=gaps(db.session, utcnow()))
