@@ -3,13 +3,42 @@
 from __future__ import annotations
 
 import logging
-from decimal import Decimal
 
-from flask import Flask, g, session
-from flask_babel import format_date, format_datetime, format_decimal
+from flask import Flask, current_app, g, session
+from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config, ProductionConfig, config_from_env
+from saas import reference
+from saas.account.views import bp as account_bp
+from saas.api.views import bp as api_bp
+from saas.assessments.views import bp as assessments_bp
+from saas.auth.sessions import load_request_user
+from saas.auth.views import bp as auth_bp
+from saas.benchmarking.views import bp as benchmarking_bp
+from saas.bureau import assessment_views, dashboard_views  # noqa: F401 - more bureau routes
+from saas.bureau.views import bp as bureau_bp
+from saas.core import pagecache
+from saas.core.errors import register_error_handlers
+from saas.core.extensions import babel, csrf, db, limiter
+from saas.core.links import refuse_untrusted_host
+from saas.core.querystring import RawQueryString
+from saas.core.ratelimit import choose_storage_uri
+from saas.core.security import register_security_headers
+from saas.inquiries.views import bp as inquiries_bp
+from saas.marketplace import (
+    bulk_views,  # noqa: F401 - bulk import/export routes on the supplier blueprint
+    moderation_views,  # noqa: F401 - more bureau routes
+)
+from saas.marketplace.public_views import bp as market_bp
+from saas.marketplace.supplier_views import bp as products_bp
+from saas.orgs.views import bp as orgs_bp
+from saas.public.views import bp as public_bp
+from saas.rfqs.views import bp as rfqs_bp
+from saas.sourcing.views import bp as sourcing_bp
+from saas.tools.cli import register_cli
+from saas.web.filters import register_filters
+from saas.web.forms import refuse_control_characters_in_query
 
 
 def create_app(config_class: type[Config] | None = None, **overrides: object) -> Flask:
@@ -20,16 +49,12 @@ def create_app(config_class: type[Config] | None = None, **overrides: object) ->
     if issubclass(config_class, ProductionConfig):
         app.config.update(config_class.from_environment())
     app.config.update(overrides)
-    from saas.core.querystring import RawQueryString
-
     app.wsgi_app = RawQueryString(app.wsgi_app)  # type: ignore[method-assign]  # raw UTF-8 in ?q=真丝
     proxies = int(app.config.get("TRUST_PROXY") or 0)
     if proxies:
         # The client address and scheme from the last ``proxies`` forwarded entries (the ones our proxies wrote); the
         # host stays the Host header, checked against TRUSTED_HOSTS, and links never use it (saas/core/links.py).
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
-    from saas.core.links import refuse_untrusted_host
-    from saas.web.forms import refuse_control_characters_in_query
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
@@ -37,14 +62,8 @@ def create_app(config_class: type[Config] | None = None, **overrides: object) ->
     register_blueprints(app)
     register_request_hooks(app)
     register_template_helpers(app)
-    from saas.core.errors import register_error_handlers
-
     register_error_handlers(app)
-    from saas.tools.cli import register_cli
-
     register_cli(app)
-    from saas.core import pagecache
-
     pagecache.init_app(app)  # its hook runs before every other before_request hook but the two guards below
     # First of all, even before a cached page: refuse an untrusted Host and a query with control characters.
     hooks = app.before_request_funcs.setdefault(None, [])
@@ -54,7 +73,6 @@ def create_app(config_class: type[Config] | None = None, **overrides: object) ->
 
 def select_locale() -> str:
     """Pick the interface language: the session choice, then the user's preference, then Chinese."""
-    from flask import current_app
 
     choice = session.get("lang") or (g.user.locale if g.get("user") is not None else None)
     if choice in current_app.config["LANGUAGES"]:
@@ -64,8 +82,6 @@ def select_locale() -> str:
 
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extension instances to ``app``."""
-    from saas.core.extensions import babel, csrf, db, limiter
-    from saas.core.ratelimit import choose_storage_uri
 
     db.init_app(app)
     csrf.init_app(app)
@@ -77,24 +93,6 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Register one blueprint per feature package."""
-    from saas.account.views import bp as account_bp
-    from saas.api.views import bp as api_bp
-    from saas.assessments.views import bp as assessments_bp
-    from saas.auth.views import bp as auth_bp
-    from saas.benchmarking.views import bp as benchmarking_bp
-    from saas.bureau import assessment_views, dashboard_views  # noqa: F401 - more bureau routes
-    from saas.bureau.views import bp as bureau_bp
-    from saas.inquiries.views import bp as inquiries_bp
-    from saas.marketplace import (
-        bulk_views,  # noqa: F401 - bulk import/export routes on the supplier blueprint
-        moderation_views,  # noqa: F401 - more bureau routes
-    )
-    from saas.marketplace.public_views import bp as market_bp
-    from saas.marketplace.supplier_views import bp as products_bp
-    from saas.orgs.views import bp as orgs_bp
-    from saas.public.views import bp as public_bp
-    from saas.rfqs.views import bp as rfqs_bp
-    from saas.sourcing.views import bp as sourcing_bp
 
     for bp in (
         public_bp,
@@ -116,8 +114,6 @@ def register_blueprints(app: Flask) -> None:
 
 def register_request_hooks(app: Flask) -> None:
     """Resolve the user and the tenant before each request; add security headers after."""
-    from saas.auth.sessions import load_request_user
-    from saas.core.security import register_security_headers
 
     app.before_request(load_request_user)
     register_security_headers(app)
@@ -128,39 +124,13 @@ def register_request_hooks(app: Flask) -> None:
         return response
 
 
-def _quantity(value: object) -> str:
-    """A quantity without exponent or trailing zeros: Decimal('200.000') -> '200', 1.50 -> '1.5'."""
-    from saas.marketplace.catalog.attributes import format_number
-
-    return format_number(value) if isinstance(value, int | float | Decimal) else ""
-
-
-def sale_unit_label(unit_id: str) -> str:
-    """The label of a sale unit id ('m' -> '米' or 'm') in the interface language."""
-    from flask_babel import get_locale
-
-    from saas.marketplace.catalog import default_catalog
-
-    try:
-        unit = default_catalog().sale_unit(unit_id)
-    except (KeyError, ValueError):
-        return unit_id
-    return unit.label.get("en" if str(get_locale()).startswith("en") else "zh")
-
-
 def register_template_helpers(app: Flask) -> None:
     """Expose reference labels and localised formatters to templates."""
-    from saas import reference
 
-    app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
-    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
-    app.jinja_env.filters["decimal"] = lambda value: format_decimal(value) if value is not None else ""
-    app.jinja_env.filters["qty"] = _quantity
-    app.jinja_env.filters["unit"] = sale_unit_label
+    register_filters(app)
 
     @app.context_processor
     def _globals() -> dict[str, object]:
-        from flask_babel import get_locale
 
         return {
             "INDUSTRIES": reference.INDUSTRIES,

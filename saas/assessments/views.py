@@ -35,6 +35,7 @@ from saas.core.security import require_firm_member
 from saas.core.tenancy import get_in_tenant_or_404
 from saas.models import Evidence, utcnow
 from saas.web.forms import PERCENT, parse_decimal, without_control_characters
+from saas.web.lang import ui_lang
 
 bp = Blueprint("assessments", __name__, url_prefix="/assessments")
 bp.before_request(require_firm_member)
@@ -298,7 +299,7 @@ def review(assessment_id: uuid.UUID) -> Any:
             if raw:
                 share = parse_decimal(raw, PERCENT)  # NaN, Infinity or 1E+400 is no share of anything
                 if share is None:
-                    refused.append(cat.name.get(results_context.lang()))
+                    refused.append(cat.name.get(ui_lang()))
                     continue
                 shares[cat.id] = float(share) / 100
         services.save_profile(db.session, g.tenant, assessment, list(dict.fromkeys(top)), shares)
@@ -308,7 +309,7 @@ def review(assessment_id: uuid.UUID) -> Any:
             flash(
                 _(
                     "Not saved, as they are not numbers from 0 to 100: %(fields)s.",
-                    fields=("、" if results_context.lang() == "zh" else ", ").join(refused),
+                    fields=("、" if ui_lang() == "zh" else ", ").join(refused),
                 ),
                 "warning",
             )

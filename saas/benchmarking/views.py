@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import Blueprint, abort, g, redirect, render_template, send_file, url_for
 
-from saas.assessments import results
 from saas.assessments import services as assessment_services
 from saas.auth.forms import ConfirmForm
 from saas.benchmarking import report, services
@@ -16,6 +15,7 @@ from saas.core.security import require_firm_member
 from saas.core.tenancy import get_in_tenant_or_404
 from saas.models import ReportJob
 from saas.reports import services as reports
+from saas.web.lang import ui_lang
 
 bp = Blueprint("benchmarking", __name__, url_prefix="/benchmarking")
 bp.before_request(require_firm_member)
@@ -55,7 +55,7 @@ def _report_key(assessment_id: uuid.UUID) -> tuple[Any, Any, str]:
 
 
 def _locale() -> str:
-    return "en" if results.lang() == "en" else "zh_CN"
+    return "en" if ui_lang() == "en" else "zh_CN"
 
 
 @bp.route("/<uuid:assessment_id>/pdf", methods=["POST"])

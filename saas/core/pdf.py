@@ -36,10 +36,11 @@ from typing import Any
 from urllib.parse import unquote, unquote_to_bytes
 
 from flask import current_app, has_request_context, render_template
-from flask_babel import force_locale, get_locale, to_user_timezone
+from flask_babel import force_locale, to_user_timezone
 from flask_babel import gettext as _
 
 from saas.web.charts import bar_svg
+from saas.web.lang import ui_lang
 
 log = logging.getLogger(__name__)
 
@@ -331,11 +332,6 @@ METHOD_DEFAULTS = {"min_n": 10, "window_months": 24}
 COHORT_CHAIN = ("industry+county+size", "industry+county", "industry+size", "industry", "city")
 
 
-def _engine_lang() -> str:
-    locale = get_locale()
-    return "en" if locale is not None and locale.language == "en" else "zh"
-
-
 def _plain(value: Any) -> Any:
     """Return a deep copy of dicts/lists/tuples of plain values (lists for tuples)."""
     if isinstance(value, Mapping):
@@ -377,7 +373,7 @@ def report_context(
     """
     view, instrument = results["view"], results["instrument"]
     snapshot, assessment = results["snapshot"], results["assessment"]
-    lang = lang or _engine_lang()
+    lang = lang or ui_lang()
     params = instrument.params
     view_name = view.view
     rows = []

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from flask import Response, abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from saas.auth.forms import ConfirmForm
@@ -30,6 +29,7 @@ from saas.marketplace.catalog import default_catalog
 from saas.marketplace.catalog.attributes import format_number
 from saas.marketplace.supplier_views import bp
 from saas.models import utcnow
+from saas.web.lang import ui_lang
 
 ERRORS_SHOWN = 200  # errors listed on the results page; the rest are in the CSV download
 UPLOAD_TTL_S = 24 * 3600
@@ -38,10 +38,7 @@ _TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{20,64}\Z")
 
 def _lang() -> str:
     chosen = request.args.get("lang", "")
-    if chosen in ("zh", "en"):
-        return chosen
-    locale = get_locale()
-    return "en" if locale is not None and locale.language == "en" else "zh"
+    return chosen if chosen in ("zh", "en") else ui_lang()
 
 
 def _limit_texts() -> dict[str, Any]:

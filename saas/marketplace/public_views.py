@@ -31,12 +31,12 @@ def search() -> Any:
     """Chinese full-text search with facets; shareable URLs (every choice is a query argument)."""
     from flask import request
 
-    from saas.assessments.results import lang
     from saas.marketplace.misses import note_if_empty
     from saas.marketplace.search import search as run_search
+    from saas.web.lang import ui_lang
 
     params = search_params(request.args, page_number())
-    result = run_search(db.session, params, current_app.config["PAGE_SIZE"], lang())
+    result = run_search(db.session, params, current_app.config["PAGE_SIZE"], ui_lang())
     if (last := past_last_page(params.page, result.total, current_app.config["PAGE_SIZE"])) is not None:
         return last
     note_if_empty(params, result)  # the sourcing-gap log: buffered, capped, outside this read (misses.py)

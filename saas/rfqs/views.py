@@ -17,7 +17,6 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask_babel import format_currency
 from flask_babel import gettext as _
 
-from saas.assessments.results import lang
 from saas.auth.forms import ConfirmForm
 from saas.core.extensions import db
 from saas.core.limits import DailyLimitReached
@@ -28,6 +27,7 @@ from saas.rfqs import services
 from saas.rfqs.forms import QuoteForm, RfqForm
 from saas.rfqs.labels import QUOTE_OUTCOME_LABELS, REFUSALS, RFQ_STATUS_LABELS
 from saas.web.forms import page_number, past_last_page
+from saas.web.lang import ui_lang
 
 # cli_group=None puts ``close-rfqs`` on the application's own command list (``flask close-rfqs``).
 bp = Blueprint("rfqs", __name__, cli_group=None)
@@ -61,7 +61,7 @@ def supplier_required(view: Callable[..., Any]) -> Callable[..., Any]:
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     catalog = default_catalog()
-    lng = lang()
+    lng = ui_lang()
 
     def money(value: Decimal | None) -> str:
         return format_currency(value, "CNY") if value is not None else "—"
@@ -120,7 +120,7 @@ def new() -> Any:
     now = utcnow()
     limit = current_app.config["RFQ_DAILY_LIMIT"]
     # ?category=<slug> pre-selects a category (links from catalogue and product pages); a POST uses the form.
-    form = RfqForm(now=now, lng=lang(), category_slug=request.args.get("category", ""))
+    form = RfqForm(now=now, lng=ui_lang(), category_slug=request.args.get("category", ""))
     try:
         services.check_rfq_allowance(db.session, g.user, now, limit)
     except DailyLimitReached:

@@ -140,8 +140,8 @@ def comparison(dbs: Session, session: Any, lang: str, formatters: dict[str, Any]
 
     ``formatters`` holds the web layer's localised pieces: ``labels`` (row labels), ``yes``/``no``, ``on_request``.
     """
-    from saas.app import sale_unit_label as unit_label  # the template filter, reused
     from saas.marketplace.catalog.attributes import format_number, format_value
+    from saas.web.filters import sale_unit_label as unit_label  # the template filter, reused
 
     ids = compare_ids(session)
     found = _published_by_ids(dbs, ids)

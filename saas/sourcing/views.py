@@ -73,9 +73,9 @@ def _formatters() -> dict[str, Any]:
 
 @bp.route("/compare")
 def compare() -> Any:
-    from saas.assessments.results import lang
+    from saas.web.lang import ui_lang
 
-    table = services.comparison(db.session, session, lang(), _formatters())
+    table = services.comparison(db.session, session, ui_lang(), _formatters())
     return render_template(
         "sourcing/compare.html", table=table, form=ConfirmForm(), limit=current_app.config["COMPARE_MAX"]
     )
