@@ -24,7 +24,8 @@ from saas.bureau.views import bp
 from saas.core.extensions import db
 from saas.core.tenancy import get_in_tenant_or_404, set_tenant
 from saas.models import Evidence
-from saas.web.forms import has_control_characters, page_number, past_last_page
+from saas.web.forms import has_control_characters
+from saas.web.pagination import page_number, paginate
 
 
 @bp.route("/assessments")
@@ -33,14 +34,15 @@ def assessments() -> Any:
     per_page = current_app.config["PAGE_SIZE"]
     page = page_number()
     rows, total = bureau_services.page_of_assessments(db.session, g.user, status, page, per_page)
-    if (last := past_last_page(page, total, per_page)) is not None:
-        return last
+    pager = paginate(page, total, per_page)
+    if pager.redirect is not None:
+        return pager.redirect
     return render_template(
         "bureau/assessments.html",
         rows=rows,
         total=total,
         page=page,
-        pages=max(1, -(-total // per_page)),
+        pages=pager.pages,
         status=status,
         status_labels=STATUS_LABELS,
     )

@@ -29,6 +29,7 @@ from saas.core.tenancy import acting_in_tenant, get_in_tenant_or_404
 from saas.models import Firm, Inquiry, InquiryMessage, Product, User, utcnow
 from saas.orgs.services import member_users
 from saas.web.forms import QUANTITY, has_control_characters, parse_decimal
+from saas.web.pagination import page_count
 
 MAX_BODY = 2000
 WINDOW_DAYS = 90
@@ -230,7 +231,7 @@ def buyer_inbox(dbs: Session, buyer: User, page: int, per_page: int) -> Page:
     firm_ids = {i.firm_id for i in items}
     names = dict(dbs.execute(select(Firm.id, Firm.name).where(Firm.id.in_(firm_ids))).all()) if firm_ids else {}
     unread = {i.id for i in items if is_unread(i, for_supplier_side=False)}
-    return Page(items, total, max(1, -(-total // per_page)), products_of(dbs, items), names, unread)
+    return Page(items, total, page_count(total, per_page), products_of(dbs, items), names, unread)
 
 
 def supplier_inbox(dbs: Session, firm: Firm, page: int, per_page: int, *, unanswered: bool = False) -> Page:
@@ -242,7 +243,7 @@ def supplier_inbox(dbs: Session, firm: Firm, page: int, per_page: int, *, unansw
     buyer_ids = {i.buyer_id for i in items}
     names = dict(dbs.execute(select(User.id, User.name).where(User.id.in_(buyer_ids))).all()) if buyer_ids else {}
     unread = {i.id for i in items if is_unread(i, for_supplier_side=True)}
-    return Page(items, total, max(1, -(-total // per_page)), products_of(dbs, items), names, unread)
+    return Page(items, total, page_count(total, per_page), products_of(dbs, items), names, unread)
 
 
 def _page(dbs: Session, stmt, page: int, per_page: int) -> tuple[int, list[Inquiry]]:  # type: ignore[no-untyped-def]

@@ -14,7 +14,7 @@ from saas.core.limits import DailyLimitReached
 from saas.core.security import login_required, require_firm_member
 from saas.inquiries import services
 from saas.marketplace.services import get_published
-from saas.web.forms import page_number, past_last_page
+from saas.web.pagination import page_number, paginate
 
 bp = Blueprint("inquiries", __name__)
 
@@ -73,8 +73,9 @@ def new(product_id: uuid.UUID) -> Any:
 def buyer_index() -> Any:
     number, per_page = page_number(), current_app.config["PAGE_SIZE"]
     page = services.buyer_inbox(db.session, g.user, number, per_page)
-    if (last := past_last_page(number, page.total, per_page)) is not None:
-        return last
+    pager = paginate(number, page.total, per_page)
+    if pager.redirect is not None:
+        return pager.redirect
     return render_template("inquiries/index.html", page=page, side="buyer", current=number)
 
 
@@ -96,8 +97,9 @@ def supplier_index() -> Any:
     unanswered = request.args.get("show") == "unanswered"
     number, per_page = page_number(), current_app.config["PAGE_SIZE"]
     page = services.supplier_inbox(db.session, g.tenant, number, per_page, unanswered=unanswered)
-    if (last := past_last_page(number, page.total, per_page)) is not None:
-        return last
+    pager = paginate(number, page.total, per_page)
+    if pager.redirect is not None:
+        return pager.redirect
     return render_template("inquiries/index.html", page=page, side="supplier", current=number, unanswered=unanswered)
 
 

@@ -22,18 +22,19 @@ from saas.web.forms import has_control_characters
 def moderation() -> Any:
     from flask import current_app
 
-    from saas.web.forms import page_number, past_last_page
+    from saas.web.pagination import page_number, paginate
 
     number, per_page = page_number(), current_app.config["PAGE_SIZE"]
     products, total = services.pending_in_scope(db.session, g.user, number, per_page)
-    if (last := past_last_page(number, total, per_page)) is not None:
-        return last
+    pager = paginate(number, total, per_page)
+    if pager.redirect is not None:
+        return pager.redirect
     return render_template(
         "bureau/moderation.html",
         products=products,
         total=total,
         page=number,
-        pages=max(1, -(-total // per_page)),
+        pages=pager.pages,
         catalog=default_catalog(),
         confirm=ConfirmForm(),
     )

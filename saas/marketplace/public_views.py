@@ -15,7 +15,7 @@ from saas.marketplace import listing_index, services
 from saas.marketplace.catalog import UnknownCategory, default_catalog
 from saas.models import Firm
 from saas.reference import COUNTIES
-from saas.web.forms import page_number, past_last_page
+from saas.web.pagination import page_number, paginate
 
 bp = Blueprint("market", __name__, url_prefix="/market")
 
@@ -37,8 +37,9 @@ def search() -> Any:
 
     params = search_params(request.args, page_number())
     result = run_search(db.session, params, current_app.config["PAGE_SIZE"], ui_lang())
-    if (last := past_last_page(params.page, result.total, current_app.config["PAGE_SIZE"])) is not None:
-        return last
+    pager = paginate(params.page, result.total, current_app.config["PAGE_SIZE"])
+    if pager.redirect is not None:
+        return pager.redirect
     note_if_empty(params, result)  # the sourcing-gap log: buffered, capped, outside this read (misses.py)
     if not result.total:
         pagecache.dont_store()  # a search that finds nothing is logged: it runs every time
@@ -147,8 +148,9 @@ def browse(industry: str, path: str) -> Any:
     products, total = services.published_page(
         db.session, industry=ind.id, category_prefix=slug, page=page, per_page=per_page
     )
-    if (last := past_last_page(page, total, per_page)) is not None:
-        return last
+    pager = paginate(page, total, per_page)
+    if pager.redirect is not None:
+        return pager.redirect
     children = [catalog.category(c) for c in (category.children if category else ind.roots)]
     return render_template(
         "market/browse.html",
@@ -159,7 +161,7 @@ def browse(industry: str, path: str) -> Any:
         products=products,
         total=total,
         page=page,
-        pages=max(1, -(-total // per_page)),
+        pages=pager.pages,
         breadcrumb=catalog.path(slug) if slug else [],
     )
 

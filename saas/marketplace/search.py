@@ -33,6 +33,7 @@ from saas.marketplace.listing_index import MOQ_RANGES, MOQ_VALUES, Snapshot, und
 from saas.marketplace.text.pipeline import normalise, query_plan, to_fts5, to_tsquery
 from saas.models import Product
 from saas.reference import COUNTIES
+from saas.web.pagination import page_count
 
 __all__ = [
     "MOQ_RANGES",
@@ -196,7 +197,7 @@ def search(dbs: Session, p: SearchParams, per_page: int, lang: str) -> SearchRes
     total = int(counts[masks.fixed].sum())
     shown = chosen[masks.fixed[snap.group[chosen]]]
     keys = [snap.key(int(slot)) for slot in _page(snap, shown, p, normalised, per_page)]
-    result = SearchResult(products_by_ids(dbs, keys), total, max(1, -(-total // per_page)), normalised)
+    result = SearchResult(products_by_ids(dbs, keys), total, page_count(total, per_page), normalised)
     _fixed_facets(result, snap, masks, counts, p, lang)
     if table is not None:
         result.attribute_facets = table.facets(candidates[masks.fixed[snap.group[candidates]]], p, lang)

@@ -26,8 +26,8 @@ from saas.models import Rfq, utcnow
 from saas.rfqs import services
 from saas.rfqs.forms import QuoteForm, RfqForm
 from saas.rfqs.labels import QUOTE_OUTCOME_LABELS, REFUSALS, RFQ_STATUS_LABELS
-from saas.web.forms import page_number, past_last_page
 from saas.web.lang import ui_lang
+from saas.web.pagination import page_number, paginate
 
 # cli_group=None puts ``close-rfqs`` on the application's own command list (``flask close-rfqs``).
 bp = Blueprint("rfqs", __name__, cli_group=None)
@@ -79,10 +79,6 @@ def _helpers() -> dict[str, Any]:
     }
 
 
-def _pages(total: int, per_page: int) -> int:
-    return max(1, -(-total // per_page))
-
-
 # --- Buyer ------------------------------------------------------------------------------------------------------------
 
 
@@ -92,14 +88,15 @@ def index() -> Any:
     now = utcnow()
     per_page, page = current_app.config["PAGE_SIZE"], page_number()
     rfqs, total = services.buyer_rfqs_page(db.session, g.user, page=page, per_page=per_page)
-    if (last := past_last_page(page, total, per_page)) is not None:
-        return last
+    pager = paginate(page, total, per_page)
+    if pager.redirect is not None:
+        return pager.redirect
     return render_template(
         "rfqs/index.html",
         rfqs=rfqs,
         total=total,
         page=page,
-        pages=_pages(total, per_page),
+        pages=pager.pages,
         status_of={rfq.id: services.effective_status(rfq, now) for rfq in rfqs},
     )
 
@@ -213,14 +210,15 @@ def firm_index() -> Any:
     now = utcnow()
     per_page, page = current_app.config["PAGE_SIZE"], page_number()
     rfqs, total = services.open_rfqs_for_firm(db.session, g.tenant, now=now, page=page, per_page=per_page)
-    if (last := past_last_page(page, total, per_page)) is not None:
-        return last
+    pager = paginate(page, total, per_page)
+    if pager.redirect is not None:
+        return pager.redirect
     return render_template(
         "rfqs/firm_index.html",
         rfqs=rfqs,
         total=total,
         page=page,
-        pages=_pages(total, per_page),
+        pages=pager.pages,
         quoted=services.quoted_rfq_ids(db.session, g.tenant, [r.id for r in rfqs]),
         has_categories=bool(services.firm_categories(db.session, g.tenant)),
     )
@@ -271,15 +269,16 @@ def firm_detail(rfq_id: uuid.UUID) -> Any:
 def firm_quotes() -> Any:
     per_page, page = current_app.config["PAGE_SIZE"], page_number()
     rows, total = services.firm_quotes_page(db.session, g.tenant, page=page, per_page=per_page)
-    if (last := past_last_page(page, total, per_page)) is not None:
-        return last
+    pager = paginate(page, total, per_page)
+    if pager.redirect is not None:
+        return pager.redirect
     return render_template(
         "rfqs/firm_quotes.html",
         rows=rows,
         outcome={quote.id: services.quote_outcome(quote, rfq) for quote, rfq in rows},
         total=total,
         page=page,
-        pages=_pages(total, per_page),
+        pages=pager.pages,
     )
 
 

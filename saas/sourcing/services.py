@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from saas.marketplace.catalog import Attribute, default_catalog
 from saas.models import Favourite, Product, User
+from saas.web.pagination import page_count
 
 SESSION_KEY = "compare"
 
@@ -78,7 +79,7 @@ def favourites(dbs: Session, user: User, page: int, per_page: int) -> Favourites
     )
     found = _published_by_ids(dbs, ids)
     return FavouritesPage(
-        [found[i] for i in ids if i in found], len(ids) - len(found), total, max(1, -(-total // per_page))
+        [found[i] for i in ids if i in found], len(ids) - len(found), total, page_count(total, per_page)
     )
 
 

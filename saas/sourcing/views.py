@@ -14,7 +14,7 @@ from saas.core.links import safe_redirect_target
 from saas.core.security import login_required
 from saas.marketplace.services import get_published
 from saas.sourcing import services
-from saas.web.forms import page_number, past_last_page
+from saas.web.pagination import page_number, paginate
 
 bp = Blueprint("sourcing", __name__)
 
@@ -28,8 +28,9 @@ def _back(default: str) -> Any:
 def favourites() -> Any:
     number, per_page = page_number(), current_app.config["PAGE_SIZE"]
     page = services.favourites(db.session, g.user, number, per_page)
-    if (last := past_last_page(number, page.total, per_page)) is not None:
-        return last
+    pager = paginate(number, page.total, per_page)
+    if pager.redirect is not None:
+        return pager.redirect
     return render_template("sourcing/favourites.html", page=page, current=number, form=ConfirmForm())
 
 

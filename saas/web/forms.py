@@ -101,41 +101,6 @@ def choices_from(mapping: dict[str, Any]) -> list[SelectChoice]:
     return [SelectChoice(code, label) for code, label in mapping.items()]
 
 
-MAX_PAGE = 100_000  # a page number beyond is read as this one (and redirected to the last page): OFFSET stays a bigint
-
-
-def page_number() -> int:
-    """Return the ``page`` query argument as a page number (1 for anything missing or malformed, at most MAX_PAGE)."""
-    from flask import request
-
-    raw = request.args.get("page", "1")
-    if len(raw) > 12:  # int() of thousands of digits is slow, and no list has that many pages
-        return MAX_PAGE if raw.strip().isdigit() else 1
-    try:
-        return min(MAX_PAGE, max(1, int(raw)))
-    except ValueError:
-        return 1
-
-
-def past_last_page(page: int, total: int, per_page: int) -> Any | None:
-    """A redirect to the last page when ``page`` lies beyond it (a stale link, or a list that shrank), else None.
-
-    Without it a list would show its empty state ("nothing here yet") while it holds rows on earlier pages. The other
-    query arguments are kept; page 1 is the URL without ``page``.
-    """
-    from urllib.parse import urlencode
-
-    from flask import redirect, request
-
-    last = max(1, -(-total // per_page))
-    if page <= last:
-        return None
-    args = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
-    if last > 1:
-        args.append(("page", str(last)))
-    return redirect(request.script_root + request.path + (f"?{urlencode(args)}" if args else ""))
-
-
 # --- numbers ---------------------------------------------------------------------------------------------------------
 
 
