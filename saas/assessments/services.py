@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 import scoring
 from saas.core.audit import record_event
+from saas.core.domain import Invalid
 from saas.core.tenancy import tenant_select
 from saas.models import (
     Assessment,
@@ -34,12 +35,11 @@ INSTRUMENTS_DIR = Path(__file__).resolve().parents[2] / "instruments"
 DEFAULT_INSTRUMENT = INSTRUMENTS_DIR / "jiaxing-v1.yaml"
 
 
-class AssessmentError(ValueError):
+class AssessmentError(Invalid):
     """A request the assessment rules refuse; ``code`` picks the user-facing message."""
 
     def __init__(self, code: str, **detail: Any) -> None:
         super().__init__(code)
-        self.code = code
         self.detail = detail
 
 

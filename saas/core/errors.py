@@ -7,7 +7,10 @@ from typing import Any
 
 from flask import Flask, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, default_exceptions
+
+from saas.core.domain import DomainError
+from saas.core.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +39,13 @@ def register_error_handlers(app: Flask) -> None:
                 response.headers[name] = value
         return response
 
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError) -> Any:
+        """A domain error no view answered: its HTTP status, rendered like an aborted request."""
+        return _http(default_exceptions[exc.status]())
+
     @app.errorhandler(Exception)
     def _unhandled(exc: Exception) -> Any:
-        from saas.core.extensions import db
-
         if app.testing and app.config.get("PROPAGATE_TEST_ERRORS", True):
             raise exc
         log.exception("unhandled error on %s %s", request.method, request.path)

@@ -10,14 +10,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from saas.core.domain import LimitReached
+
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 
-class DailyLimitReached(Exception):
+class DailyLimitReached(LimitReached):
     """The account has used today's allowance; ``limit`` is the allowance."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(limit)
+        super().__init__("daily_limit", limit)
         self.limit = limit
 
 

@@ -18,10 +18,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import abort, current_app
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from saas.core.domain import Invalid, NotFound
 from saas.core.limits import check_daily, hold_allowance, local_day_start
 from saas.core.links import external_url
 from saas.core.mail import send_mail
@@ -37,13 +38,9 @@ ANSWER_HOURS = 24
 MIN_SAMPLE = 5
 
 
-class InquiryRefused(Exception):
+class InquiryRefused(Invalid):
     """The inquiry cannot be sent; ``code`` says why (own_product, staff, empty, control_chars, too_long,
     bad_quantity)."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 def clean_body(text: str) -> str:
@@ -180,7 +177,7 @@ def for_buyer(dbs: Session, buyer: User, inquiry_id: uuid.UUID) -> Inquiry:
         .execution_options(all_tenants=True)
     )
     if inquiry is None:
-        abort(404)
+        raise NotFound("inquiry")
     return inquiry
 
 

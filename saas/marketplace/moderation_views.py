@@ -66,10 +66,7 @@ def moderate(firm_id: uuid.UUID, product_id: uuid.UUID) -> Any:
     if has_control_characters(reason, multiline=True):
         flash(_("Remove the invisible control characters (such as NUL) from the reason."), "error")
         return redirect(url_for("bureau.moderation"))
-    try:
-        services.moderate(db.session, g.user, firm, product, approve=decision == "approve", reason=reason or None)
-    except PermissionError:
-        abort(409)
+    services.moderate(db.session, g.user, firm, product, approve=decision == "approve", reason=reason or None)
     db.session.commit()
     flash(
         _("“%(title)s” is published.", title=product.title_zh)

@@ -16,11 +16,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from flask import abort
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from saas.core.audit import record_event
+from saas.core.domain import Conflict, LimitReached, NotFound
 from saas.core.tenancy import get_in_tenant_or_404, tenant_select
 from saas.marketplace.catalog import UnknownCategory, default_catalog
 from saas.marketplace.catalog.attributes import normalise_for_search, validate_attributes
@@ -195,7 +195,7 @@ def save_product(
         product = Product(firm_id=firm.id, status="draft")
         dbs.add(product)
     elif product.status not in EDITABLE:
-        raise PermissionError(product.status)
+        raise Conflict(product.status)
     for name, value in cleaned.values.items():
         setattr(product, name, value)
     product.attributes = cleaned.attributes
@@ -212,7 +212,7 @@ def save_product(
 def submit_for_review(dbs: Session, firm: Firm, actor: User, product: Product) -> None:
     """Send a draft or rejected product to the moderation queue."""
     if product.status not in ("draft", "rejected"):
-        raise PermissionError(product.status)
+        raise Conflict(product.status)
     product.status, product.submitted_at, product.rejection_reason = "pending", utcnow(), None
     record_event(dbs, actor, "product.submitted", subject_firm_id=firm.id, product=product.id)
 
@@ -255,7 +255,7 @@ def pending_in_scope(dbs: Session, staff: User, page: int = 1, per_page: int = 2
 def moderate(dbs: Session, staff: User, firm: Firm, product: Product, *, approve: bool, reason: str | None) -> None:
     """Publish or reject a pending product; a rejection needs a reason. Every decision is audited."""
     if product.status != "pending":
-        raise PermissionError(product.status)
+        raise Conflict(product.status)
     if approve:
         product.status, product.published_at, product.rejection_reason = "published", utcnow(), None
     else:
@@ -320,7 +320,7 @@ def get_published(dbs: Session, product_id: uuid.UUID) -> Product:
     key = dbs.execute(select(L.firm_id, L.product_id).where(L.product_id == product_id)).first()
     found = products_by_ids(dbs, [(key[0], key[1])]) if key is not None else []
     if not found:
-        abort(404)
+        raise NotFound("product")
     return found[0]
 
 
@@ -379,7 +379,7 @@ def images_of(dbs: Session, firm_id: uuid.UUID, product_id: uuid.UUID, *, public
 def add_image(dbs: Session, firm: Firm, actor: User, product: Product, data: bytes) -> ProductImage:
     """Check, re-encode and store an uploaded photo; nothing is written when it is refused.
 
-    :raises ImageRejected: with the reason code; :raises PermissionError: when the product has too many images.
+    :raises ImageRejected: with the reason code; :raises LimitReached: when the product has too many images.
     """
     from flask import current_app
 
@@ -387,7 +387,7 @@ def add_image(dbs: Session, firm: Firm, actor: User, product: Product, data: byt
 
     existing = images_of(dbs, firm.id, product.id)
     if len(existing) >= current_app.config["PRODUCT_IMAGES_MAX"]:
-        raise PermissionError("too_many_images")
+        raise LimitReached("too_many_images")
     checked = check_product_image(data)
     image = ProductImage(
         firm_id=firm.id,

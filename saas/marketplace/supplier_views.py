@@ -9,6 +9,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask_babel import gettext as _
 
 from saas.auth.forms import ConfirmForm
+from saas.core.domain import Conflict, LimitReached
 from saas.core.extensions import db
 from saas.core.security import require_firm_member
 from saas.marketplace import services
@@ -155,7 +156,7 @@ def submit(product_id: uuid.UUID) -> Any:
         abort(400)
     try:
         services.submit_for_review(db.session, g.tenant, g.user, product)
-    except PermissionError:
+    except Conflict:
         flash(_("Only drafts and rejected products can be submitted for review."), "error")
     else:
         db.session.commit()
@@ -199,7 +200,7 @@ def upload_image(product_id: uuid.UUID) -> Any:
         db.session.rollback()
         flash(_message_for(exc), "error")
         return redirect(url_for("products.edit", product_id=product.id) + "#images")
-    except PermissionError:
+    except LimitReached:
         flash(_("A product can have at most %(n)d photos.", n=current_app.config["PRODUCT_IMAGES_MAX"]), "error")
         return redirect(url_for("products.edit", product_id=product.id) + "#images")
     db.session.commit()

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from saas.core.domain import LimitReached
 from saas.marketplace.catalog import Attribute, default_catalog
 from saas.models import Favourite, Product, User
 from saas.web.pagination import page_count
@@ -106,7 +107,7 @@ def compare_ids(session: Any) -> list[uuid.UUID]:
     return ids
 
 
-class CompareFull(Exception):
+class CompareFull(LimitReached):
     """The comparison list already holds the maximum number of products."""
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from saas.core.audit import record_event
+from saas.core.domain import DomainError
 from saas.marketplace import services
 from saas.marketplace.bulk.columns import (
     _FALSE,
@@ -240,7 +241,7 @@ def run_import(
     try:
         with dbs.begin_nested():
             _write(dbs, firm, actor, rows, submit, report)
-    except (SQLAlchemyError, PermissionError, ValueError):
+    except (SQLAlchemyError, DomainError, ValueError):
         report.created = report.updated = report.unchanged = report.submitted = 0
         _file_error(report, "", "write_failed", "")
         return report
