@@ -28,13 +28,12 @@ from saas.assessments import results as results_context
 from saas.assessments import services
 from saas.assessments.answers import AnswerRejected, form_state, parse_answer, typed_state
 from saas.assessments.labels import CONFIDENCE_LABELS, ERRORS, SCALE_LABELS, STATUS_LABELS
-from saas.auth.forms import ConfirmForm
 from saas.core.extensions import db
 from saas.core.links import safe_redirect_target
 from saas.core.security import require_firm_member
 from saas.core.tenancy import get_in_tenant_or_404
 from saas.models import Evidence, utcnow
-from saas.web.forms import PERCENT, parse_decimal, without_control_characters
+from saas.web.forms import PERCENT, ConfirmForm, parse_decimal, without_control_characters
 from saas.web.lang import ui_lang
 
 bp = Blueprint("assessments", __name__, url_prefix="/assessments")

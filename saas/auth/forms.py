@@ -122,7 +122,3 @@ class ResetPasswordForm(_NewPasswordMixin, BaseForm):
 
 class AcceptInvitationForm(_NewPasswordMixin, BaseForm):
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=100)])
-
-
-class ConfirmForm(BaseForm):
-    """A form with only the CSRF token, for POST buttons."""

@@ -15,7 +15,6 @@ from saas.auth import services
 from saas.auth.forms import (
     AcceptInvitationForm,
     BuyerRegistrationForm,
-    ConfirmForm,
     FirmRegistrationForm,
     ForgotPasswordForm,
     LoginForm,
@@ -31,6 +30,7 @@ from saas.core.security import burn_password_check, new_totp_secret, totp_uri, v
 from saas.models import User
 from saas.orgs import services as org_services
 from saas.reference import PARKS
+from saas.web.forms import ConfirmForm
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 

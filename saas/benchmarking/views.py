@@ -8,13 +8,13 @@ from typing import Any
 from flask import Blueprint, abort, g, redirect, render_template, send_file, url_for
 
 from saas.assessments import services as assessment_services
-from saas.auth.forms import ConfirmForm
 from saas.benchmarking import report, services
 from saas.core.extensions import db
 from saas.core.security import require_firm_member
 from saas.core.tenancy import get_in_tenant_or_404
 from saas.models import ReportJob
 from saas.reports import services as reports
+from saas.web.forms import ConfirmForm
 from saas.web.lang import ui_lang
 
 bp = Blueprint("benchmarking", __name__, url_prefix="/benchmarking")

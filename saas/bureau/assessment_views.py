@@ -18,13 +18,12 @@ from saas.assessments import services
 from saas.assessments.answers import AnswerRejected, form_state, parse_answer
 from saas.assessments.labels import ERRORS, OVERRIDE_LABELS, SCALE_LABELS, STATUS_LABELS
 from saas.assessments.views import send_evidence
-from saas.auth.forms import ConfirmForm
 from saas.bureau import services as bureau_services
 from saas.bureau.views import bp
 from saas.core.extensions import db
 from saas.core.tenancy import get_in_tenant_or_404, set_tenant
 from saas.models import Evidence
-from saas.web.forms import has_control_characters
+from saas.web.forms import ConfirmForm, has_control_characters
 from saas.web.pagination import page_number, paginate
 
 

@@ -8,11 +8,11 @@ from typing import Any
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from saas.auth.forms import ConfirmForm
 from saas.bureau import services
 from saas.core.extensions import db
 from saas.core.security import require_staff
 from saas.reference import COUNTIES, INDUSTRIES
+from saas.web.forms import ConfirmForm
 from saas.web.pagination import page_number, paginate
 
 bp = Blueprint("bureau", __name__, url_prefix="/bureau")

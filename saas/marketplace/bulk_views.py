@@ -22,13 +22,13 @@ from typing import Any
 from flask import Response, abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
-from saas.auth.forms import ConfirmForm
 from saas.core.extensions import db
 from saas.marketplace import bulk
 from saas.marketplace.catalog import default_catalog
 from saas.marketplace.catalog.attributes import format_number
 from saas.marketplace.supplier_views import bp
 from saas.models import utcnow
+from saas.web.forms import ConfirmForm
 from saas.web.lang import ui_lang
 
 ERRORS_SHOWN = 200  # errors listed on the results page; the rest are in the CSV download

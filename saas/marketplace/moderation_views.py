@@ -8,14 +8,13 @@ from typing import Any
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from saas.auth.forms import ConfirmForm
 from saas.bureau import services as bureau_services
 from saas.bureau.views import bp
 from saas.core.extensions import db
 from saas.core.tenancy import set_tenant
 from saas.marketplace import services
 from saas.marketplace.catalog import default_catalog
-from saas.web.forms import has_control_characters
+from saas.web.forms import ConfirmForm, has_control_characters
 
 
 @bp.route("/moderation")

@@ -170,9 +170,9 @@ def browse(industry: str, path: str) -> Any:
 def product(product_id: uuid.UUID) -> Any:
     from flask import g, session
 
-    from saas.auth.forms import ConfirmForm
     from saas.inquiries.services import responsiveness
     from saas.sourcing.services import compare_ids, is_favourite
+    from saas.web.forms import ConfirmForm
 
     item = services.get_published(db.session, product_id)
     catalog = default_catalog()

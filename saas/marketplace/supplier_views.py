@@ -8,13 +8,13 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from saas.auth.forms import ConfirmForm
 from saas.core.domain import Conflict, LimitReached
 from saas.core.extensions import db
 from saas.core.security import require_firm_member
 from saas.marketplace import services
 from saas.marketplace.catalog import default_catalog
 from saas.marketplace.labels import ATTRIBUTE_FALLBACK, IMAGE_ERRORS, PRODUCT_ERRORS, PRODUCT_STATES
+from saas.web.forms import ConfirmForm
 
 bp = Blueprint("products", __name__, url_prefix="/firm/products")
 bp.before_request(require_firm_member)

@@ -17,7 +17,6 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask_babel import format_currency
 from flask_babel import gettext as _
 
-from saas.auth.forms import ConfirmForm
 from saas.core.extensions import db
 from saas.core.limits import DailyLimitReached
 from saas.core.security import login_required, require_firm_member
@@ -26,6 +25,7 @@ from saas.models import Rfq, utcnow
 from saas.rfqs import services
 from saas.rfqs.forms import QuoteForm, RfqForm
 from saas.rfqs.labels import QUOTE_OUTCOME_LABELS, REFUSALS, RFQ_STATUS_LABELS
+from saas.web.forms import ConfirmForm
 from saas.web.lang import ui_lang
 from saas.web.pagination import page_number, paginate
 

@@ -8,12 +8,12 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from saas.auth.forms import ConfirmForm
 from saas.core.extensions import db
 from saas.core.links import safe_redirect_target
 from saas.core.security import login_required
 from saas.marketplace.services import get_published
 from saas.sourcing import services
+from saas.web.forms import ConfirmForm
 from saas.web.pagination import page_number, paginate
 
 bp = Blueprint("sourcing", __name__)

@@ -96,6 +96,10 @@ class BaseForm(FlaskForm):
         return valid and not refused
 
 
+class ConfirmForm(BaseForm):
+    """A form with only the CSRF token, for POST buttons."""
+
+
 def choices_from(mapping: dict[str, Any]) -> list[SelectChoice]:
     """Turn a ``code → lazy label`` mapping into select choices (labels translate at render time)."""
     return [SelectChoice(code, label) for code, label in mapping.items()]
