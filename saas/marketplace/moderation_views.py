@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from saas.bureau import services as bureau_services
@@ -14,14 +14,14 @@ from saas.core.extensions import db
 from saas.core.tenancy import set_tenant
 from saas.marketplace import services
 from saas.marketplace.catalog import default_catalog
+from saas.marketplace.misses import gaps
+from saas.models import utcnow
 from saas.web.forms import ConfirmForm, has_control_characters
+from saas.web.pagination import page_number, paginate
 
 
 @bp.route("/moderation")
 def moderation() -> Any:
-    from flask import current_app
-
-    from saas.web.pagination import page_number, paginate
 
     number, per_page = page_number(), current_app.config["PAGE_SIZE"]
     products, total = services.pending_in_scope(db.session, g.user, number, per_page)
@@ -42,8 +42,6 @@ def moderation() -> Any:
 @bp.route("/search-gaps")
 def search_gaps() -> Any:
     """The sourcing-gap report: what buyers searched for in the last 90 days and did not find, by distinct visitors."""
-    from saas.marketplace.misses import gaps
-    from saas.models import utcnow
 
     return render_template("bureau/search_gaps.html", rows=gaps(db.session, utcnow()))
 

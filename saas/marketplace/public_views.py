@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 from typing import Any
+from xml.sax.saxutils import escape
 
-from flask import Blueprint, abort, current_app, render_template, url_for
+from flask import Blueprint, Response, abort, current_app, g, render_template, request, session, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from saas.core import pagecache
 from saas.core.extensions import db
+from saas.core.links import external_url
+from saas.inquiries.services import responsiveness
 from saas.marketplace import listing_index, services
 from saas.marketplace.catalog import UnknownCategory, default_catalog
-from saas.models import Firm
-from saas.reference import COUNTIES
+from saas.marketplace.misses import note_if_empty
+from saas.marketplace.search import MOQ_RANGES, SearchParams
+from saas.marketplace.search import search as run_search
+from saas.marketplace.supplier_views import send_image
+from saas.models import Firm, Product, ProductImage
+from saas.sourcing.services import compare_ids, is_favourite
+from saas.web.forms import ConfirmForm
+from saas.web.lang import ui_lang
 from saas.web.pagination import page_number, paginate
 
 bp = Blueprint("market", __name__, url_prefix="/market")
@@ -29,13 +38,8 @@ def home() -> Any:
 @pagecache.for_visitors(version=listing_index.generation)
 def search() -> Any:
     """Chinese full-text search with facets; shareable URLs (every choice is a query argument)."""
-    from flask import request
 
-    from saas.marketplace.misses import note_if_empty
-    from saas.marketplace.search import search as run_search
-    from saas.web.lang import ui_lang
-
-    params = search_params(request.args, page_number())
+    params = SearchParams.from_args(request.args, page_number())
     result = run_search(db.session, params, current_app.config["PAGE_SIZE"], ui_lang())
     pager = paginate(params.page, result.total, current_app.config["PAGE_SIZE"])
     if pager.redirect is not None:
@@ -68,9 +72,6 @@ def search() -> Any:
 
 def moq_labels() -> dict[str, str]:
     """Readable MOQ ranges (the quantities are in each product's own sale unit)."""
-    from flask_babel import gettext as _
-
-    from saas.marketplace.search import MOQ_RANGES
 
     labels = {}
     for value, low, high in MOQ_RANGES:
@@ -81,33 +82,6 @@ def moq_labels() -> dict[str, str]:
         else:
             labels[value] = _("%(low)s to %(high)s", low=low, high=high)
     return labels
-
-
-def search_params(args: Any, page: int) -> Any:
-    """Read a search from query arguments; anything unknown is ignored rather than refused (shared links age)."""
-    from saas.marketplace.search import MOQ_VALUES, SORTS, SearchParams, filterable, number_ranges, resolve_scope
-
-    catalog = default_catalog()
-    industry = args.get("industry") if args.get("industry") in {i.id for i in catalog.industries} else None
-    industry_of_category, category = resolve_scope(args.get("category")) or (None, None)
-    industry = industry_of_category or industry
-    params = SearchParams(
-        q=(args.get("q") or "").strip()[:100],
-        industry=industry,
-        category=category,
-        county=args.get("county") if args.get("county") in COUNTIES else None,
-        verified=args.get("verified") == "1",
-        sort=args.get("sort") if args.get("sort") in SORTS else "relevance",
-        page=page,
-        moq=tuple(v for v in MOQ_VALUES if v in args.getlist("moq")),
-    )
-    attrs = []
-    for attr in filterable(params):
-        allowed = [r[0] for r in number_ranges(attr)] if attr.type == "number" else [o.id for o in attr.options]
-        chosen = tuple(v for v in allowed if v in args.getlist(f"a.{attr.id}"))
-        if chosen:
-            attrs.append((attr.id, chosen))
-    return replace(params, attrs=tuple(attrs))
 
 
 def query_args(params: Any) -> dict[str, Any]:
@@ -168,11 +142,6 @@ def browse(industry: str, path: str) -> Any:
 
 @bp.route("/products/<uuid:product_id>")
 def product(product_id: uuid.UUID) -> Any:
-    from flask import g, session
-
-    from saas.inquiries.services import responsiveness
-    from saas.sourcing.services import compare_ids, is_favourite
-    from saas.web.forms import ConfirmForm
 
     item = services.get_published(db.session, product_id)
     catalog = default_catalog()
@@ -205,7 +174,6 @@ def supplier(firm_id: uuid.UUID) -> Any:
     )
     if not products and firm.verified_at is None:
         abort(404)  # a firm with nothing public and no verification has no public page
-    from saas.inquiries.services import responsiveness
 
     return render_template(
         "market/supplier.html",
@@ -219,11 +187,6 @@ def supplier(firm_id: uuid.UUID) -> Any:
 
 def sitemap_xml() -> Any:
     """``/sitemap.xml``: the marketplace's public pages (catalogue, published products, suppliers) for crawlers."""
-    from xml.sax.saxutils import escape
-
-    from flask import Response
-
-    from saas.core.links import external_url
 
     catalog = default_catalog()
     urls = [external_url("market.home")]
@@ -243,8 +206,6 @@ def sitemap_xml() -> Any:
 @bp.route("/images/<uuid:firm_id>/<uuid:image_id>/<any(original, medium, thumb):size>")
 def image(firm_id: uuid.UUID, image_id: uuid.UUID, size: str) -> Any:
     """A photo of a published product (any other photo is a 404); the firm in the URL makes it a primary-key read."""
-    from saas.marketplace.supplier_views import send_image
-    from saas.models import Product, ProductImage
 
     row = db.session.execute(
         select(ProductImage)

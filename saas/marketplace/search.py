@@ -17,7 +17,7 @@ county, verified suppliers, MOQ range, and once a category is chosen, every filt
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +26,7 @@ from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
+from saas.core.domain import Invalid
 from saas.marketplace import listing_index
 from saas.marketplace.catalog import Attribute, UnknownCategory, default_catalog
 from saas.marketplace.catalog.attributes import format_number
@@ -64,6 +65,15 @@ class SearchParams:
 
     def chosen(self, attribute_id: str) -> tuple[str, ...]:
         return next((values for key, values in self.attrs if key == attribute_id), ())
+
+    @classmethod
+    def from_args(cls, args: Any, page: int = 1, *, strict: bool = False) -> SearchParams:
+        """Read a search from query arguments (a ``MultiDict``), the one parser of the pages and the API.
+
+        Pages (``strict=False``) ignore anything unknown rather than refuse it: shared links age. The API
+        (``strict=True``) raises ``InvalidSearch`` with the reason instead, so a client learns what it got wrong.
+        """
+        return params_from_args(args, page, strict)
 
 
 @dataclass
@@ -120,6 +130,82 @@ def resolve_scope(value: str | None) -> tuple[str | None, str | None] | None:
     if value in {industry.id for industry in catalog.industries}:
         return value, None
     return None
+
+
+class InvalidSearch(Invalid):
+    """A search argument the API refuses; the message says which."""
+
+
+def _choose(value: Any, allowed: Any, strict: bool, problem: str, default: Any = None) -> Any:
+    """``value`` if allowed (or empty: ``default``); else ``default``, or ``InvalidSearch`` when strict."""
+    if not value:
+        return default
+    if value in allowed:
+        return value
+    if strict:
+        raise InvalidSearch(problem)
+    return default
+
+
+def _verified(raw: str, strict: bool) -> bool:
+    """Pages: ``1`` only. API: ``true``/``1`` or ``false``/``0`` (or absent); anything else is refused."""
+    if not strict:
+        return raw == "1"
+    if raw in ("1", "true"):
+        return True
+    if raw in ("0", "false", ""):
+        return False
+    raise InvalidSearch("verified must be true or false")
+
+
+def params_from_args(args: Any, page: int, strict: bool) -> SearchParams:
+    """See ``SearchParams.from_args``."""
+    catalog = default_catalog()
+    industry = _choose(args.get("industry"), {i.id for i in catalog.industries}, strict, "unknown industry")
+    scope = resolve_scope(args.get("category"))  # every value of the category facet, industries included
+    if scope is None and strict:
+        raise InvalidSearch("unknown category")
+    industry_of_category, category = scope or (None, None)
+    moq = args.getlist("moq")
+    if strict and any(v not in MOQ_VALUES for v in moq):
+        raise InvalidSearch("unknown moq range")
+    params = SearchParams(
+        q=(args.get("q") or "").strip()[:100],
+        industry=industry_of_category or industry,
+        category=category,
+        county=_choose(args.get("county"), COUNTIES, strict, "unknown county"),
+        verified=_verified(args.get("verified", ""), strict),
+        sort=_choose(args.get("sort"), SORTS, strict, "unknown sort", "relevance"),
+        page=page,
+        moq=tuple(v for v in MOQ_VALUES if v in moq),
+    )
+    return replace(params, attrs=_attribute_args(args, params, strict))
+
+
+def _attribute_args(args: Any, params: SearchParams, strict: bool) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``a.<attribute>=<value>`` filters: filterable attributes of the chosen category, with values they offer."""
+    keys = [k for k in args if k.startswith("a.")]
+    if not keys:
+        return ()
+    offered = {attr.id: attr for attr in filterable(params)}
+    if strict:
+        for key in keys:
+            attr = offered.get(key[2:])
+            if attr is None:
+                raise InvalidSearch(f"{key} is not a filterable attribute of the chosen category")
+            if any(v not in _allowed_values(attr) for v in args.getlist(key)):
+                raise InvalidSearch(f"unknown value for {key}")
+        return tuple((key[2:], tuple(args.getlist(key))) for key in keys)
+    attrs = []
+    for attr in offered.values():
+        chosen = tuple(v for v in _allowed_values(attr) if v in args.getlist(f"a.{attr.id}"))
+        if chosen:
+            attrs.append((attr.id, chosen))
+    return tuple(attrs)
+
+
+def _allowed_values(attr: Attribute) -> list[str]:
+    return [r[0] for r in number_ranges(attr)] if attr.type == "number" else [o.id for o in attr.options]
 
 
 def filterable(p: SearchParams) -> tuple[Attribute, ...]:
