@@ -54,7 +54,7 @@ def engine_input(instrument: scoring.Instrument, industry: str, level: float, rn
 
 def seed_firm(app: Any, levels: Sequence[float]) -> tuple[Any, Any]:
     """Register a silk firm with one submitted assessment per level, a quarter apart; return (firm id, latest id)."""
-    from saas.assessments import services
+    from saas.assessments import instruments, services
     from saas.auth.services import register_firm
     from saas.core.extensions import db
     from saas.core.tenancy import set_tenant
@@ -78,8 +78,8 @@ def seed_firm(app: Any, levels: Sequence[float]) -> tuple[Any, Any]:
             email="report-bench@bench.example",
             password="bench password 2026",
         )
-        version = services.active_instrument(dbs)
-        instrument = services.engine_instrument(version)
+        version = instruments.active_instrument(dbs)
+        instrument = instruments.engine_instrument(version)
         set_tenant(dbs, firm.id, user.id)
         now = utcnow()
         for i, level in enumerate(levels):

@@ -82,7 +82,7 @@ def synthetic_benchmark(rows: list[dict[str, Any]], composite: float | None) -> 
 
 def report_context(app: Any, firm_id: Any, assessment_id: Any) -> dict[str, Any]:
     """Build the firm report's plain context as the app will: results.build, then saas.core.pdf.report_context."""
-    from saas.assessments import results, services
+    from saas.assessments import instruments, results, services
     from saas.core.extensions import db
     from saas.core.pdf import report_context as pdf_context
     from saas.core.tenancy import set_tenant
@@ -93,7 +93,7 @@ def report_context(app: Any, firm_id: Any, assessment_id: Any) -> dict[str, Any]
         set_tenant(dbs, firm_id)
         firm = dbs.get(Firm, firm_id)
         assessment = services.get_assessment(dbs, firm, assessment_id)
-        instrument = services.engine_instrument(assessment.instrument_version)
+        instrument = instruments.engine_instrument(assessment.instrument_version)
         snapshot = services.latest_snapshot(dbs, firm, assessment)
         ctx = results.build(dbs, firm, assessment, instrument, snapshot, staff=False)
         benchmark = synthetic_benchmark(ctx["rows"], ctx["view"].composite)

@@ -540,14 +540,14 @@ def answer_questions(client: Client, assessment_id: Any, questions: list[Any], h
 def start_assessment(app: Flask):  # type: ignore[no-untyped-def]
     """Return a callable that starts an assessment for a firm through the real service; gives (id, questions)."""
     import scoring
-    from saas.assessments import services
+    from saas.assessments import instruments, services
     from saas.models import Firm, User, utcnow
 
     def _start(firm: FirmHandle) -> tuple[uuid.UUID, list[Any]]:
         with app_session(app, firm.id) as s:
             f, user = s.get(Firm, firm.id), s.get(User, firm.owner_id)
             assessment = services.start_assessment(s, f, user, utcnow().date())
-            instrument = services.engine_instrument(assessment.instrument_version)
+            instrument = instruments.engine_instrument(assessment.instrument_version)
             questions = [q for d in scoring.questions_for(instrument, assessment.industry) for q in d.questions]
             return assessment.id, questions
 
@@ -592,11 +592,11 @@ def register_firm_in_browser(page: Any, base_url: str, *, name: str, email: str,
 def fill_answers(session: Any, assessment: Any, level: float, rng: Any) -> None:
     """Store a demo-like answer (propensity ``level``) to every question of ``assessment``."""
     import scoring
-    from saas.assessments import services
+    from saas.assessments import instruments
     from saas.models import AssessmentAnswer
     from saas.tools.demo import demo_answer
 
-    instrument = services.engine_instrument(assessment.instrument_version)
+    instrument = instruments.engine_instrument(assessment.instrument_version)
     for dim in scoring.questions_for(instrument, assessment.industry):
         for q in dim.questions:
             session.add(

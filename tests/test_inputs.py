@@ -300,7 +300,7 @@ def test_numbers_that_are_no_numbers_are_refused_next_to_the_field(form_for, nam
 
 
 def test_cost_shares_that_are_no_numbers_are_not_saved(app, web, firm_a, start_assessment):
-    from saas.assessments.services import engine_instrument
+    from saas.assessments.instruments import engine_instrument
 
     form = _cost_shares(app, web, firm_a, start_assessment)
     with app_session(app, firm_a.id) as s:

@@ -75,13 +75,13 @@ def squeezed(text: str) -> str:
 def report_contexts(app: Any, firm: Any, assessment_id: Any) -> tuple[dict[str, Any], dict[str, Any], bytes]:
     """Build the results page's context as the view does and turn it into report contexts (without and with peer
     figures); render the first one there, in the request context. Return both contexts and the PDF."""
-    from saas.assessments import results, services
+    from saas.assessments import instruments, results, services
     from saas.models import Firm
 
     with app_session(app, firm.id) as s:  # a request context with the tenant set, as in assessments.views.results
         tenant = s.get(Firm, firm.id)
         assessment = services.get_assessment(s, tenant, assessment_id)
-        instrument = services.engine_instrument(assessment.instrument_version)
+        instrument = instruments.engine_instrument(assessment.instrument_version)
         snapshot = services.latest_snapshot(s, tenant, assessment)
         built = results.build(s, tenant, assessment, instrument, snapshot, staff=False)
         with pytest.raises(TypeError, match="holds a"):

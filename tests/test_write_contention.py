@@ -76,14 +76,14 @@ def _register(app: Flask, n: int, email: str) -> tuple[uuid.UUID, uuid.UUID]:
 
 def _start(app: Flask, firm_id: uuid.UUID, user_id: uuid.UUID) -> tuple[uuid.UUID, list[Any]]:
     import scoring
-    from saas.assessments import services
+    from saas.assessments import instruments, services
     from saas.models import Firm, User, utcnow
 
     with app.test_request_context(method="POST"):
         s = db.session
         set_tenant(s, firm_id, user_id)
         assessment = services.start_assessment(s, s.get(Firm, firm_id), s.get(User, user_id), utcnow().date())
-        instrument = services.engine_instrument(assessment.instrument_version)
+        instrument = instruments.engine_instrument(assessment.instrument_version)
         questions = [q for d in scoring.questions_for(instrument, assessment.industry) for q in d.questions]
         s.commit()
         return assessment.id, questions

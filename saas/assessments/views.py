@@ -24,8 +24,8 @@ from flask_babel import gettext as _
 
 import scoring
 from saas.assessments import evidence as evidence_store
+from saas.assessments import instruments, services
 from saas.assessments import results as results_context
-from saas.assessments import services
 from saas.assessments.answers import AnswerRejected, form_state, parse_answer, typed_state
 from saas.assessments.labels import CONFIDENCE_LABELS, ERRORS, SCALE_LABELS, STATUS_LABELS
 from saas.core.extensions import db
@@ -53,7 +53,7 @@ def _message(code: str, **detail: Any) -> str:
 
 def _load(assessment_id: uuid.UUID) -> tuple[Any, scoring.Instrument]:
     assessment = services.get_assessment(db.session, g.tenant, assessment_id)
-    return assessment, services.engine_instrument(assessment.instrument_version)
+    return assessment, instruments.engine_instrument(assessment.instrument_version)
 
 
 @bp.route("/")

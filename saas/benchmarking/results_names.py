@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from saas.assessments.services import active_instrument, engine_instrument
+from saas.assessments.instruments import active_instrument, engine_instrument
 from saas.web.lang import ui_lang
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import scoring
+from saas.assessments.instruments import engine_instrument
 from saas.core.tenancy import STAFF_SCOPE_KEY, set_staff_scope
 from saas.models import Assessment, CohortStatsRow, Firm, InstrumentVersion, ScoreSnapshot, utcnow
 
@@ -78,8 +79,6 @@ def _peer_rows(dbs: Session, version: InstrumentVersion) -> list[Any]:
 
 def maturity_dimensions(version: InstrumentVersion) -> list[str]:
     """Return the ids of the instrument's maturity dimensions (the radar axes)."""
-    from saas.assessments.services import engine_instrument
-
     return [d.id for d in engine_instrument(version).dimensions if d.role == "maturity"]
 
 

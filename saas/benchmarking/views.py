@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, abort, g, redirect, render_template, send_file, url_for
 
+from saas.assessments import instruments
 from saas.assessments import services as assessment_services
 from saas.benchmarking import report, services
 from saas.core.extensions import db
@@ -26,7 +27,7 @@ def _context(assessment_id: uuid.UUID) -> dict[str, Any]:
     snapshot = assessment_services.latest_snapshot(db.session, g.tenant, assessment)
     if snapshot is None:
         abort(404)
-    instrument = assessment_services.engine_instrument(assessment.instrument_version)
+    instrument = instruments.engine_instrument(assessment.instrument_version)
     return report.build(db.session, g.tenant, assessment, instrument, snapshot)
 
 

@@ -13,8 +13,8 @@ from flask import abort, current_app, flash, g, redirect, render_template, reque
 from flask_babel import gettext as _
 
 import scoring
+from saas.assessments import instruments, services
 from saas.assessments import results as results_context
-from saas.assessments import services
 from saas.assessments.answers import AnswerRejected, form_state, parse_answer
 from saas.assessments.labels import ERRORS, OVERRIDE_LABELS, SCALE_LABELS, STATUS_LABELS
 from saas.assessments.views import send_evidence
@@ -53,7 +53,7 @@ def _load(firm_id: uuid.UUID, assessment_id: uuid.UUID) -> tuple[Any, Any, scori
     assessment = services.get_assessment(db.session, firm, assessment_id)
     if assessment.status == "draft":
         abort(404)  # drafts are the firm's own work in progress
-    return firm, assessment, services.engine_instrument(assessment.instrument_version)
+    return firm, assessment, instruments.engine_instrument(assessment.instrument_version)
 
 
 @bp.route("/assessments/<uuid:firm_id>/<uuid:assessment_id>")

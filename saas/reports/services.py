@@ -130,6 +130,7 @@ def render_job(dbs: Session, firm_id: uuid.UUID, job_id: uuid.UUID) -> str:
 def _render(dbs: Session, job: ReportJob) -> bytes:
     from flask_babel import force_locale
 
+    from saas.assessments import instruments
     from saas.assessments import services as assessment_services
     from saas.benchmarking import report
     from saas.core.pdf import render_pdf, report_context
@@ -137,7 +138,7 @@ def _render(dbs: Session, job: ReportJob) -> bytes:
     firm = dbs.get(Firm, job.firm_id)
     assessment = assessment_services.get_assessment(dbs, firm, job.assessment_id)
     snapshot = assessment_services.latest_snapshot(dbs, firm, assessment)
-    instrument = assessment_services.engine_instrument(assessment.instrument_version)
+    instrument = instruments.engine_instrument(assessment.instrument_version)
     with force_locale(job.locale):
         context = report.build(dbs, firm, assessment, instrument, snapshot)
         pdf_context = report_context(context, firm_name=firm.name, benchmark=context["benchmark"])

@@ -439,10 +439,10 @@ def demo_answer(question: Any, level: float, rng: random.Random) -> Any:
 def seed_assessments(dbs: Session, rng: random.Random, share: float = 0.7) -> int:
     """Give about ``share`` of the demo firms a submitted assessment (some two rounds, some verified)."""
     import scoring
-    from saas.assessments import services
+    from saas.assessments import instruments, services
 
-    version = services.active_instrument(dbs)
-    instrument = services.engine_instrument(version)
+    version = instruments.active_instrument(dbs)
+    instrument = instruments.engine_instrument(version)
     staff = dbs.scalar(select(User).where(User.email == "staff@" + DEMO_DOMAIN))
     firms = dbs.scalars(select(Firm).order_by(Firm.created_at, Firm.uscc)).all()
     now = utcnow()
@@ -464,7 +464,7 @@ def seed_assessments(dbs: Session, rng: random.Random, share: float = 0.7) -> in
             assessment = Assessment(
                 firm_id=firm.id,
                 instrument_version_id=version.id,
-                industry=services.industry_pack(instrument, firm),
+                industry=instruments.industry_pack(instrument, firm),
                 round=r,
                 started_at=submitted - timedelta(hours=2),
                 updated_at=submitted,
