@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
@@ -207,8 +208,6 @@ class ProductionConfig(Config):
         ``PUBLIC_BASE_URL`` must be an absolute http(s) URL: every emailed link is built from it. ``TRUSTED_HOSTS``
         defaults to its host, so a request naming any other host is refused with 400.
         """
-        from urllib.parse import urlsplit
-
         missing = [name for name in cls.REQUIRED if not _env(name)]
         if missing:
             raise RuntimeError(f"ProductionConfig refuses to start: missing {', '.join(missing)}")

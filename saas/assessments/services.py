@@ -18,7 +18,7 @@ from saas.assessments.instruments import active_instrument, engine_instrument, i
 from saas.benchmarking.services import refresh
 from saas.core.audit import record_event
 from saas.core.domain import Invalid
-from saas.core.tenancy import tenant_select
+from saas.core.tenancy import get_in_tenant_or_404, tenant_select
 from saas.models import (
     Assessment,
     AssessmentAnswer,
@@ -395,6 +395,5 @@ def verify_assessment(
 
 def get_assessment(dbs: Session, firm: Firm, assessment_id: uuid.UUID) -> Assessment:
     """Load one of the firm's assessments or 404."""
-    from saas.core.tenancy import get_in_tenant_or_404
 
     return get_in_tenant_or_404(dbs, Assessment, assessment_id, firm.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import g, render_template, send_file
+from flask import abort, g, render_template, request, send_file
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -14,6 +14,10 @@ from saas.benchmarking.results_names import dimension_names
 from saas.bureau import dashboard
 from saas.bureau.views import bp
 from saas.core.extensions import db
+from saas.core.pdf import render_pdf
+from saas.core.security import in_staff_scope
+from saas.models import utcnow
+from saas.reference import COUNTIES, INDUSTRIES
 from saas.web.charts import heatmap_svg
 
 
@@ -89,12 +93,6 @@ def _xlsx_value(table: dashboard.Table, row: str, column: str) -> Any:
 @bp.route("/reports/cohort.pdf")
 def cohort_pdf() -> Any:
     """A PDF of the dashboard tables for one industry or one county (within the staff scope), suppression kept."""
-    from flask import abort, request
-
-    from saas.core.pdf import render_pdf
-    from saas.core.security import in_staff_scope
-    from saas.models import utcnow
-    from saas.reference import COUNTIES, INDUSTRIES
 
     industry = request.args.get("industry") if request.args.get("industry") in INDUSTRIES else None
     county = request.args.get("county") if request.args.get("county") in COUNTIES else None

@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import redis
 from flask import current_app
+from rq import Queue
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -53,8 +55,6 @@ def _drop(session: Session) -> None:
 
 def enqueue(url: str, func: str, *args: Any, job_id: str) -> None:
     """Put one job on the queue now."""
-    import redis
-    from rq import Queue
 
     connection = redis.Redis.from_url(url)
     try:

@@ -15,7 +15,9 @@ from contextlib import AbstractContextManager
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import SecurityError
 
 
 def public_base(app: Flask | None = None) -> tuple[str, str, str]:
@@ -62,7 +64,6 @@ def safe_redirect_target(target: str | None) -> str | None:
 
 def referrer_path() -> str | None:
     """The path (and query) of the request's ``Referer`` when it is a page of this site, else None."""
-    from flask import request
 
     referrer = request.referrer
     if not referrer:
@@ -79,9 +80,6 @@ def refuse_untrusted_host() -> Any:
     Flask records the refusal as the routing exception but would run every other ``before_request`` hook (the
     session lookup …) first, and without a URL adapter no page template can be rendered; so the answer is plain text.
     """
-    from flask import request
-    from flask_babel import gettext as _
-    from werkzeug.exceptions import SecurityError
 
     if isinstance(request.routing_exception, SecurityError):
         body = _("Bad request: this site is not served under the host name you used.")

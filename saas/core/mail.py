@@ -16,6 +16,7 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from saas.core.extensions import db
 from saas.models import EmailMessage, User, utcnow
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,6 @@ def _drop_after_rollback(session: Session) -> None:
 
 def deliver(config: dict[str, Any], ids: list[uuid.UUID]) -> None:
     """Send outbox rows over SMTP and mark them sent (or record the error)."""
-    from saas.core.extensions import db
 
     dbs = db.new_session(write=True)
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 
 log = logging.getLogger(__name__)
 
@@ -40,20 +40,17 @@ def choose_storage_uri(app: Flask) -> str:
 
 def sensitive_limit() -> str:
     """Limit for reset, registration, MFA and password-change posts."""
-    from flask import current_app
 
     return current_app.config["RATELIMIT_SENSITIVE"]
 
 
 def login_limit_ip() -> str:
     """Per-address limit on login posts."""
-    from flask import current_app
 
     return current_app.config["RATELIMIT_LOGIN_PER_IP"]
 
 
 def login_limit_account() -> str:
     """Per-account limit on login posts."""
-    from flask import current_app
 
     return current_app.config["RATELIMIT_LOGIN_PER_ACCOUNT"]

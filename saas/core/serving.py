@@ -14,6 +14,12 @@ import time
 from typing import Any
 
 from flask import Flask
+from flask_babel import force_locale, gettext
+
+from saas.core.extensions import db
+from saas.core.links import public_base
+from saas.marketplace import listing_index
+from saas.marketplace.text.pipeline import normalise, query_plan
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +38,6 @@ def warm(app: Flask) -> float:
     """Load what a first request would otherwise load: the listing index, the Chinese text pipeline, and (through a
     few internal GETs) templates, catalogue and translations. Return the seconds it took. A failure (the database not
     answering yet) is logged, not raised: the worker then serves and loads lazily, as without warming."""
-    from flask_babel import force_locale, gettext
-
-    from saas.core.extensions import db
-    from saas.core.links import public_base
-    from saas.marketplace import listing_index
-    from saas.marketplace.text.pipeline import normalise, query_plan
 
     start = time.perf_counter()
     query_plan(normalise("真絲面料"))  # OpenCC's tables and the term pipeline

@@ -22,6 +22,7 @@ from sqlalchemy.sql import Select
 from sqlalchemy.sql.util import find_tables
 from werkzeug.local import LocalProxy
 
+from saas.models import Base
 from saas.models.base import TenantScoped
 
 T = TypeVar("T", bound=TenantScoped)
@@ -58,7 +59,6 @@ _tenant_tables: tuple[int, frozenset[str]] = (0, frozenset())
 
 def _tenant_table_names() -> frozenset[str]:
     global _tenant_tables
-    from saas.models import Base
 
     mappers = Base.registry.mappers
     if _tenant_tables[0] != len(mappers):

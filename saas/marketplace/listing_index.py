@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -41,9 +42,12 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
+from flask import current_app
 from sqlalchemy import Engine, bindparam, create_engine, text
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
+
+from saas.core.extensions import db
 
 #: More changes than this since the last sync reload the whole index instead of applying them one by one.
 RELOAD_AFTER = 5_000
@@ -476,11 +480,6 @@ def generation() -> int:
     Read from the change log at most every ``LISTING_RECHECK_SECONDS`` per process (a cached page's hit then needs
     no database at all): a listing change reaches cached search pages within that time.
     """
-    import time
-
-    from flask import current_app
-
-    from saas.core.extensions import db
 
     name = current_app.extensions["database"][0].url.render_as_string()  # no session unless the log is read
     max_age = float(current_app.config.get("LISTING_RECHECK_SECONDS", 0) or 0)

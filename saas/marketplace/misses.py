@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app, request
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
@@ -169,7 +169,6 @@ def log_for(app: Flask) -> MissLog:
 def note_if_empty(params: Any, result: Any) -> None:
     """In a search request: note a first-page search for something that found nothing (a later page of nothing is
     a stale link, redirected to page 1, which notes it)."""
-    from flask import current_app, request
 
     if result.total == 0 and params.page == 1 and params.q.strip() and result.normalised:
         log_for(current_app._get_current_object()).note(  # type: ignore[attr-defined]

@@ -16,16 +16,21 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from saas.benchmarking.services import system_read
 from saas.core.audit import record_event
 from saas.core.domain import Conflict, LimitReached, NotFound
 from saas.core.tenancy import get_in_tenant_or_404, tenant_select
 from saas.marketplace.catalog import UnknownCategory, default_catalog
 from saas.marketplace.catalog.attributes import normalise_for_search, validate_attributes
+from saas.marketplace.images import check_product_image
+from saas.marketplace.search import in_category, products_by_ids
 from saas.marketplace.text.pipeline import index_terms
 from saas.models import Assessment, Firm, Product, ProductImage, ScoreSnapshot, User, utcnow
+from saas.models import ProductListing as L
 from saas.web.forms import PRICE, QUANTITY, WHOLE_DAYS, Bounds, NumberRejected, has_control_characters, read_decimal
 
 EDITABLE = ("draft", "rejected", "published", "pending")
@@ -286,8 +291,6 @@ def published_page(
     firm_id: uuid.UUID | None = None,
 ) -> tuple[list[Product], int]:
     """Return one page of published products (newest first) and the total, read from the listing read model."""
-    from saas.marketplace.search import in_category, products_by_ids
-    from saas.models import ProductListing as L
 
     conditions = []
     if firm_id is not None:
@@ -314,8 +317,6 @@ def get_published(dbs: Session, product_id: uuid.UUID) -> Product:
 
     The listing is keyed by product id alone; ``products`` is keyed by (firm, id), so the firm is found first.
     """
-    from saas.marketplace.search import products_by_ids
-    from saas.models import ProductListing as L
 
     key = dbs.execute(select(L.firm_id, L.product_id).where(L.product_id == product_id)).first()
     found = products_by_ids(dbs, [(key[0], key[1])]) if key is not None else []
@@ -333,7 +334,6 @@ class Badges:
 
 def badges(dbs: Session, firm: Firm) -> Badges:
     """Compute the platform's badges for a supplier (never bought, never typed in by the firm)."""
-    from saas.benchmarking.services import system_read
 
     stmt = (
         select(Assessment.verified_at, ScoreSnapshot.level)
@@ -359,7 +359,6 @@ SIZES = {"original": "", "medium": "_m", "thumb": "_t"}
 
 def image_path(image: ProductImage, size: str) -> Path:
     """Return the stored file of one rendition (names are ours, never the uploader's)."""
-    from flask import current_app
 
     return (
         Path(current_app.config["PRODUCT_IMAGE_DIR"])
@@ -381,9 +380,6 @@ def add_image(dbs: Session, firm: Firm, actor: User, product: Product, data: byt
 
     :raises ImageRejected: with the reason code; :raises LimitReached: when the product has too many images.
     """
-    from flask import current_app
-
-    from saas.marketplace.images import check_product_image
 
     existing = images_of(dbs, firm.id, product.id)
     if len(existing) >= current_app.config["PRODUCT_IMAGES_MAX"]:

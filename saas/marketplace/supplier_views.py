@@ -5,15 +5,18 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
 from saas.core.domain import Conflict, LimitReached
 from saas.core.extensions import db
 from saas.core.security import require_firm_member
+from saas.core.tenancy import get_in_tenant_or_404
 from saas.marketplace import services
 from saas.marketplace.catalog import default_catalog
+from saas.marketplace.images import ImageRejected
 from saas.marketplace.labels import ATTRIBUTE_FALLBACK, IMAGE_ERRORS, PRODUCT_ERRORS, PRODUCT_STATES
+from saas.models import ProductImage
 from saas.web.forms import ConfirmForm
 
 bp = Blueprint("products", __name__, url_prefix="/firm/products")
@@ -181,7 +184,6 @@ def _image_message(code: str) -> str:
 
 @bp.route("/<uuid:product_id>/images", methods=["POST"])
 def upload_image(product_id: uuid.UUID) -> Any:
-    from saas.marketplace.images import ImageRejected
 
     product = services.get_own(db.session, g.tenant, product_id)
     if not ConfirmForm().validate_on_submit():
@@ -213,8 +215,6 @@ def _message_for(exc: Any) -> str:
 
 
 def _own_image(product_id: uuid.UUID, image_id: uuid.UUID) -> Any:
-    from saas.core.tenancy import get_in_tenant_or_404
-    from saas.models import ProductImage
 
     image = get_in_tenant_or_404(db.session, ProductImage, image_id, g.tenant.id)
     if image.product_id != product_id:
@@ -241,7 +241,6 @@ def own_image(product_id: uuid.UUID, image_id: uuid.UUID, size: str) -> Any:
 
 def send_image(image: Any, size: str) -> Any:
     """Send one stored rendition with its fixed content type (never sniffed, never the uploader's)."""
-    from flask import send_file
 
     path = services.image_path(image, size)
     if not path.exists():

@@ -16,10 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from saas.assessments import instruments
+from saas.assessments import services as assessment_services
+from saas.benchmarking import report
+from saas.benchmarking.services import system_read
 from saas.core import jobs
+from saas.core.pdf import render_pdf, report_context
 from saas.core.tenancy import set_tenant, tenant_select
 from saas.models import Assessment, Firm, ReportJob, ScoreSnapshot, User, utcnow
 
@@ -128,12 +134,6 @@ def render_job(dbs: Session, firm_id: uuid.UUID, job_id: uuid.UUID) -> str:
 
 
 def _render(dbs: Session, job: ReportJob) -> bytes:
-    from flask_babel import force_locale
-
-    from saas.assessments import instruments
-    from saas.assessments import services as assessment_services
-    from saas.benchmarking import report
-    from saas.core.pdf import render_pdf, report_context
 
     firm = dbs.get(Firm, job.firm_id)
     assessment = assessment_services.get_assessment(dbs, firm, job.assessment_id)
@@ -147,7 +147,6 @@ def _render(dbs: Session, job: ReportJob) -> bytes:
 
 def sweep(dbs: Session, older_than: timedelta) -> int:
     """Re-queue jobs stuck in queued or rendering longer than ``older_than`` (lost messages, killed workers)."""
-    from saas.benchmarking.services import system_read
 
     cutoff = utcnow() - older_than
     stmt = (

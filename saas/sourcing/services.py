@@ -16,7 +16,11 @@ from sqlalchemy.orm import Session
 
 from saas.core.domain import LimitReached
 from saas.marketplace.catalog import Attribute, default_catalog
+from saas.marketplace.catalog.attributes import format_number, format_value
+from saas.marketplace.search import products_by_ids
 from saas.models import Favourite, Product, User
+from saas.models import ProductListing as L
+from saas.web.filters import sale_unit_label as unit_label
 from saas.web.pagination import page_count
 
 SESSION_KEY = "compare"
@@ -25,8 +29,6 @@ SESSION_KEY = "compare"
 def _published_by_ids(dbs: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Product]:
     if not ids:
         return {}
-    from saas.marketplace.search import products_by_ids
-    from saas.models import ProductListing as L
 
     # the listing (keyed by product id, published only) gives the firm half of the products' primary key
     keys = [(row[0], row[1]) for row in dbs.execute(select(L.firm_id, L.product_id).where(L.product_id.in_(ids)))]
@@ -142,8 +144,6 @@ def comparison(dbs: Session, session: Any, lang: str, formatters: dict[str, Any]
 
     ``formatters`` holds the web layer's localised pieces: ``labels`` (row labels), ``yes``/``no``, ``on_request``.
     """
-    from saas.marketplace.catalog.attributes import format_number, format_value
-    from saas.web.filters import sale_unit_label as unit_label  # the template filter, reused
 
     ids = compare_ids(session)
     found = _published_by_ids(dbs, ids)

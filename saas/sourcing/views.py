@@ -14,6 +14,7 @@ from saas.core.security import login_required
 from saas.marketplace.services import get_published
 from saas.sourcing import services
 from saas.web.forms import ConfirmForm
+from saas.web.lang import ui_lang
 from saas.web.pagination import page_number, paginate
 
 bp = Blueprint("sourcing", __name__)
@@ -74,7 +75,6 @@ def _formatters() -> dict[str, Any]:
 
 @bp.route("/compare")
 def compare() -> Any:
-    from saas.web.lang import ui_lang
 
     table = services.comparison(db.session, session, ui_lang(), _formatters())
     return render_template(

@@ -30,6 +30,7 @@ files into place. With ``force``, existing store folders are kept beside the new
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -47,6 +48,9 @@ from flask import Flask
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
+
+from config import INSTANCE_DIR
+from saas.models import Base
 
 FORMAT = 1
 STORES = ("EVIDENCE_DIR", "PRODUCT_IMAGE_DIR", "REPORTS_DIR", "IMPORT_UPLOAD_DIR")
@@ -77,7 +81,6 @@ def owner_url(app: Flask) -> URL:
 
 
 def default_output(now: datetime | None = None) -> Path:
-    from config import INSTANCE_DIR
 
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
     return INSTANCE_DIR / "backups" / f"jx-backup-{stamp}.tar.gz"
@@ -138,7 +141,6 @@ def _files_under(root: Path) -> Iterator[Path]:
 
 
 def _bytes_io(data: bytes) -> IO[bytes]:
-    import io
 
     return io.BytesIO(data)
 
@@ -362,7 +364,6 @@ def _target_rows(url: URL) -> dict[str, int]:
 
 def _nonempty(app: Flask, url: URL) -> list[str]:
     """What makes the target instance non-empty: tables with rows, store folders with files."""
-    from saas.models import Base
 
     tables = set(Base.metadata.tables)  # the app's own tables (a fresh FTS5 index already has rows of its own)
     reasons = [f"table {name} has {n} rows" for name, n in _target_rows(url).items() if n and name in tables]

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import click
+import pyotp
 from flask import Flask, current_app
+from sqlalchemy import select
 
+from saas.auth.services import find_user
+from saas.benchmarking.services import refresh
+from saas.core.extensions import db
+from saas.core.security import password_problem
+from saas.models import InstrumentVersion
+from saas.reference import COUNTIES
+from saas.reports.services import sweep
 from saas.tools import migrate
+from saas.tools.backup import BackupError, create_backup, default_output, restore_backup
+from saas.tools.demo import DEMO_PASSWORD, create_staff_user, demo_logins, seed
 
 
 def _migrations_url() -> str:
@@ -45,10 +57,6 @@ def register_cli(app: Flask) -> None:
     @click.password_option()
     def create_staff(email: str, name: str, county: str | None, admin: bool, password: str) -> None:
         """Create a bureau staff member or platform admin, with TOTP enrolled (printed once)."""
-        from saas.core.extensions import db
-        from saas.core.security import password_problem
-        from saas.reference import COUNTIES
-        from saas.tools.demo import create_staff_user
 
         if county is not None and county not in COUNTIES:
             raise click.BadParameter(f"county must be one of {', '.join(COUNTIES)}", param_hint="--county")
@@ -67,12 +75,10 @@ def register_cli(app: Flask) -> None:
     @click.option("--firms", default=200, show_default=True)
     def seed_demo(firms: int) -> None:
         """Load the demo data once (firms, buyers, staff, an admin); a second run changes nothing."""
-        from saas.tools.demo import DEMO_PASSWORD, seed
 
         created = seed(firms=firms)
         click.echo("demo data loaded" if created else "demo data already present; nothing changed")
         click.echo(f"demo logins (password for all: {DEMO_PASSWORD}):")
-        from saas.tools.demo import demo_logins
 
         for line in demo_logins():
             click.echo("  " + line)
@@ -80,11 +86,6 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("refresh-benchmarks")
     def refresh_benchmarks() -> None:
         """Recompute every cohort statistic of every instrument version from scratch."""
-        from sqlalchemy import select
-
-        from saas.benchmarking.services import refresh
-        from saas.core.extensions import db
-        from saas.models import InstrumentVersion
 
         for version in db.session.scalars(select(InstrumentVersion)).all():
             number = refresh(db.session, version)
@@ -95,10 +96,6 @@ def register_cli(app: Flask) -> None:
     @click.option("--older-than", default=120, show_default=True, help="Seconds a job may stay queued or rendering.")
     def sweep_reports(older_than: int) -> None:
         """Re-queue report jobs lost by a dead worker or a lost queue message (run every minute)."""
-        from datetime import timedelta
-
-        from saas.core.extensions import db
-        from saas.reports.services import sweep
 
         click.echo(f"re-queued {sweep(db.session, timedelta(seconds=older_than))} report jobs")
 
@@ -111,7 +108,6 @@ def register_cli(app: Flask) -> None:
     )
     def backup(output: Path | None) -> None:
         """Write one .tar.gz with a consistent database dump, every stored file and a manifest (docs/operations.md)."""
-        from saas.tools.backup import BackupError, create_backup, default_output
 
         try:
             summary = create_backup(current_app, output or default_output())
@@ -124,7 +120,6 @@ def register_cli(app: Flask) -> None:
     @click.option("--force", is_flag=True, help="Replace a non-empty instance (its store folders are kept aside).")
     def restore(archive: Path, force: bool) -> None:
         """Verify ARCHIVE against its manifest and restore it into this (empty) instance; stop the app first."""
-        from saas.tools.backup import BackupError, restore_backup
 
         try:
             summary = restore_backup(current_app, archive, force=force)
@@ -138,10 +133,6 @@ def register_cli(app: Flask) -> None:
     @click.argument("email")
     def totp_now(email: str) -> None:
         """Print the current TOTP code of a demo account (refused in production)."""
-        import pyotp
-
-        from saas.auth.services import find_user
-        from saas.core.extensions import db
 
         if current_app.config.get("SESSION_COOKIE_SECURE"):
             raise click.ClickException("not available in production")
@@ -154,6 +145,4 @@ def register_cli(app: Flask) -> None:
 def _ensure_sqlite_dir() -> None:
     url = _migrations_url()
     if url.startswith("sqlite:///"):
-        from pathlib import Path
-
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import scoring
+from saas.assessments import instruments, services
+from saas.auth.services import create_user
+from saas.benchmarking.services import refresh
 from saas.core.extensions import db
+from saas.core.links import public_request_context
 from saas.core.security import hash_password, new_totp_secret, totp_uri
 from saas.core.tenancy import set_tenant
-from saas.models import Assessment, AssessmentAnswer, Firm, Membership, User, utcnow
+from saas.marketplace import services as market
+from saas.marketplace.catalog import default_catalog
+from saas.models import Assessment, AssessmentAnswer, Firm, Inquiry, InquiryMessage, Membership, Product, User, utcnow
 from saas.reference import DIVISION_CODES, PARKS, USCC_ALPHABET, org_code_check_char, size_class, uscc_check_char
+from saas.rfqs import services as rfqs
 
 DEMO_PASSWORD = "Jiaxing-demo-2026"
 DEMO_DOMAIN = "demo.jx.example"
@@ -82,7 +91,6 @@ def create_staff_user(
     dbs: Session, *, email: str, name: str, county: str | None, admin: bool, password: str, secret: str | None = None
 ) -> tuple[User, str]:
     """Create a staff member or admin with TOTP enrolled; return the user and the authenticator URI."""
-    from saas.auth.services import create_user
 
     user = create_user(
         dbs, email=email, name=name, password=password, kind="admin" if admin else "staff", county=county
@@ -161,9 +169,6 @@ def seed(firms: int = 200, seed_value: int = 2026) -> bool:
     seed_assessments(dbs, rng)
     seed_products(dbs, rng)
     seed_inquiries(dbs, rng)
-    from flask import current_app
-
-    from saas.core.links import public_request_context
 
     with public_request_context(current_app):  # links in the emails
         seed_rfqs(dbs, rng)
@@ -200,8 +205,6 @@ def _demo_attribute(attr: Any, rng: random.Random) -> Any:
 
 def seed_products(dbs: Session, rng: random.Random, per_firm: tuple[int, int] = (4, 9)) -> int:
     """Publish a realistic catalogue for the demo firms of the seven industries (about 1,200 products)."""
-    from saas.marketplace import services as market
-    from saas.marketplace.catalog import default_catalog
 
     catalog = default_catalog()
     staff = dbs.scalar(select(User).where(User.email == "staff@" + DEMO_DOMAIN))
@@ -261,10 +264,6 @@ ANSWERS = [
 
 def seed_inquiries(dbs: Session, rng: random.Random) -> int:
     """Buyers' inquiries over the last 60 days, most answered within hours: supplier pages show response figures."""
-    from datetime import timedelta
-
-    from saas.marketplace.catalog import default_catalog
-    from saas.models import Inquiry, InquiryMessage, Product
 
     buyers = list(dbs.scalars(select(User).where(User.kind == "buyer").order_by(User.email)))
     now = utcnow()
@@ -326,12 +325,6 @@ RFQ_NEEDS = [
 
 def seed_rfqs(dbs: Session, rng: random.Random, count: int = 24) -> int:
     """Open quote requests from the demo buyers, with quotes from matching suppliers (some awarded)."""
-    from datetime import date, timedelta
-    from decimal import Decimal
-
-    from saas.marketplace.catalog import default_catalog
-    from saas.models import Product
-    from saas.rfqs import services as rfqs
 
     catalog = default_catalog()
     buyers = list(dbs.scalars(select(User).where(User.kind == "buyer").order_by(User.email)))
@@ -438,8 +431,6 @@ def demo_answer(question: Any, level: float, rng: random.Random) -> Any:
 
 def seed_assessments(dbs: Session, rng: random.Random, share: float = 0.7) -> int:
     """Give about ``share`` of the demo firms a submitted assessment (some two rounds, some verified)."""
-    import scoring
-    from saas.assessments import instruments, services
 
     version = instruments.active_instrument(dbs)
     instrument = instruments.engine_instrument(version)
@@ -502,7 +493,6 @@ def seed_assessments(dbs: Session, rng: random.Random, share: float = 0.7) -> in
             level = min(0.95, level + rng.uniform(0.0, 0.12))
             count += 1
         dbs.flush()  # write this firm's rows while the session is still bound to it
-    from saas.benchmarking.services import refresh
 
     refresh(dbs, version)
     return count

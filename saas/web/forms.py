@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask_babel import get_locale
+from flask import abort, request
+from flask_babel import format_decimal, get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, StringField, TextAreaField
@@ -53,7 +55,6 @@ def refuse_control_characters_in_query() -> None:
     Searches, filters and API arguments are read from the query without a form; no browser sends these characters,
     and PostgreSQL would fail on a NUL in a search.
     """
-    from flask import abort, request
 
     for key, values in request.args.lists():
         if has_control_characters(key, multiline=True) or any(
@@ -152,8 +153,6 @@ class NumberRejected(ValueError):
     @property
     def message(self) -> str:
         """A localised sentence that says what is accepted."""
-        from flask_babel import format_decimal
-        from flask_babel import gettext as _
 
         bounds = self.bounds
         if self.code == "too_many_places" and bounds is not None:

@@ -8,6 +8,8 @@ from decimal import Decimal
 from time import monotonic
 from typing import Any
 
+from flask import current_app, has_app_context
+
 from saas.marketplace.catalog import Attribute
 from saas.marketplace.catalog.attributes import format_number
 from saas.marketplace.labels import ATTRIBUTE_FALLBACK, IMPORT_ERRORS, PRODUCT_ERRORS
@@ -89,7 +91,6 @@ class ImportLimits:
     @classmethod
     def from_config(cls) -> ImportLimits:
         """The limits of the current app (``IMPORT_*`` settings), or the defaults outside an app."""
-        from flask import current_app, has_app_context
 
         if not has_app_context():
             return cls()
