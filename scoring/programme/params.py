@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scoring import codec
-from scoring.programme.validate import parse_round
 
 
 @dataclass(frozen=True)
@@ -118,6 +117,7 @@ class RoundParams:
 
         :raises ProgrammeError: with every problem found (message key, field path and values).
         """
+        from scoring.programme.validate import parse_round
 
         return parse_round(data)
 
