@@ -18,7 +18,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -55,19 +54,24 @@ def clean_body(text: str) -> str:
     return body
 
 
-def sent_today(dbs: Session, buyer: User) -> int:
+def sent_today(dbs: Session, buyer: User, now: datetime) -> int:
     """Inquiries the buyer started since midnight in Jiaxing (across suppliers: the buyer's own rows only)."""
     stmt = (
         select(func.count())
         .select_from(Inquiry)
-        .where(Inquiry.buyer_id == buyer.id, Inquiry.created_at >= local_day_start(utcnow()))
+        .where(Inquiry.buyer_id == buyer.id, Inquiry.created_at >= local_day_start(now))
         .execution_options(all_tenants=True)
     )
     return dbs.scalar(stmt) or 0
 
 
-def start(dbs: Session, buyer: User, product: Product, text: str, quantity: str = "") -> Inquiry:
+def start(
+    dbs: Session, buyer: User, product: Product, text: str, quantity: str = "", *, now: datetime, daily_limit: int
+) -> Inquiry:
     """Open a thread on a published product and tell the supplier's members by email.
+
+    ``now`` is the clock and ``daily_limit`` the buyer's allowance per day (``INQUIRY_DAILY_LIMIT``): the view passes
+    them, like ``rfqs.services.create_rfq``.
 
     :raises InquiryRefused: for bad input or an own product; :raises DailyLimitReached: over the daily allowance.
     """
@@ -80,8 +84,7 @@ def start(dbs: Session, buyer: User, product: Product, text: str, quantity: str 
     if quantity.strip() and qty is None:
         raise InquiryRefused("bad_quantity")
     hold_allowance(dbs, "inquiries", buyer.id)
-    check_daily(sent_today(dbs, buyer), current_app.config["INQUIRY_DAILY_LIMIT"])
-    now = utcnow()
+    check_daily(sent_today(dbs, buyer, now), daily_limit)
     with acting_in_tenant(dbs, product.firm_id):
         inquiry = Inquiry(
             firm_id=product.firm_id,
@@ -109,10 +112,11 @@ def start(dbs: Session, buyer: User, product: Product, text: str, quantity: str 
     return inquiry
 
 
-def reply(dbs: Session, inquiry: Inquiry, sender: User, text: str, *, from_supplier: bool) -> InquiryMessage:
+def reply(
+    dbs: Session, inquiry: Inquiry, sender: User, text: str, *, from_supplier: bool, now: datetime
+) -> InquiryMessage:
     """Add a message to a thread the caller has already been authorised for, and email the other side."""
     body = clean_body(text)
-    now = utcnow()
     with acting_in_tenant(dbs, inquiry.firm_id):
         message = InquiryMessage(
             firm_id=inquiry.firm_id,

@@ -13,6 +13,7 @@ from saas.core.limits import DailyLimitReached
 from saas.core.security import login_required, require_firm_member
 from saas.inquiries import services
 from saas.marketplace.services import get_published
+from saas.models import utcnow
 from saas.web.forms import ConfirmForm
 from saas.web.pagination import page_number, paginate
 
@@ -53,7 +54,13 @@ def new(product_id: uuid.UUID) -> Any:
             abort(400)
         try:
             inquiry = services.start(
-                db.session, g.user, product, request.form.get("body", ""), request.form.get("quantity", "")
+                db.session,
+                g.user,
+                product,
+                request.form.get("body", ""),
+                request.form.get("quantity", ""),
+                now=utcnow(),
+                daily_limit=current_app.config["INQUIRY_DAILY_LIMIT"],
             )
         except services.InquiryRefused as exc:
             db.session.rollback()
@@ -119,7 +126,9 @@ def _thread(inquiry: Any, *, from_supplier: bool) -> Any:
         if not form.validate_on_submit():
             abort(400)
         try:
-            services.reply(db.session, inquiry, g.user, request.form.get("body", ""), from_supplier=from_supplier)
+            services.reply(
+                db.session, inquiry, g.user, request.form.get("body", ""), from_supplier=from_supplier, now=utcnow()
+            )
         except services.InquiryRefused as exc:
             db.session.rollback()
             error, status = refusal_message(exc.code), 400
