@@ -38,8 +38,6 @@ from urllib.parse import unquote, unquote_to_bytes
 from flask import current_app, has_request_context, render_template
 from flask_babel import force_locale, to_user_timezone
 from flask_babel import gettext as _
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from saas.web.charts import bar_svg
 from saas.web.lang import ui_lang
@@ -164,6 +162,7 @@ def safe_fetcher(url: str) -> Any:
 
     The rules are those of :func:`resolve_resource`; every refusal is logged at WARNING on ``saas.core.pdf``.
     """
+    from weasyprint.urls import URLFetcherResponse
 
     body, content_type, canonical = resolve_resource(url)
     return URLFetcherResponse(canonical, body, {"Content-Type": content_type})
@@ -172,6 +171,7 @@ def safe_fetcher(url: str) -> Any:
 @cache
 def _fetcher() -> Any:
     """Return the URLFetcher instance WeasyPrint 70 expects, delegating every fetch to :func:`safe_fetcher`."""
+    from weasyprint.urls import URLFetcher
 
     class SafeURLFetcher(URLFetcher):
         def __init__(self) -> None:
@@ -206,6 +206,7 @@ def check_context(value: Any, where: str = "context") -> None:
 
 
 def _write_pdf(html: str) -> bytes:
+    from weasyprint import HTML
 
     return HTML(string=html, base_url=BASE_URL, url_fetcher=_fetcher()).write_pdf()
 
