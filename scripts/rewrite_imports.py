@@ -104,13 +104,17 @@ def rewrite_text(text: str, moves: dict[str, str], pattern: re.Pattern[str], pat
 def rewrite_file(path: Path, moves: dict[str, str], pattern: re.Pattern[str], paths: bool) -> bool:
     """Rewrite one file in place; return whether it changed."""
     original = path.read_text(encoding="utf-8")
-    placeholders: list[str] = []
     text = original
-    if path.suffix == ".py":
-        text, placeholders = rewrite_from_imports(text, moves, pattern)
-    text = rewrite_text(text, moves, pattern, paths)
-    for index, statement in enumerate(placeholders):
-        text = text.replace(f"\x00{index}\x00", statement, 1)
+    for _ in range(5):  # a chained move (forms, then web.forms, then web.pagination) needs a pass per link
+        before = text
+        placeholders: list[str] = []
+        if path.suffix == ".py":
+            text, placeholders = rewrite_from_imports(text, moves, pattern)
+        text = rewrite_text(text, moves, pattern, paths)
+        for index, statement in enumerate(placeholders):
+            text = text.replace(f"\x00{index}\x00", statement, 1)
+        if text == before:
+            break
     if text != original:
         path.write_text(text, encoding="utf-8")
         return True
