@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
@@ -109,7 +110,7 @@ class Config:
     MAIL_PASSWORD = _env("MAIL_PASSWORD")
     MAIL_USE_TLS = _env_bool("MAIL_USE_TLS")
     MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "noreply@jx-informatization.local")
-    # The base of every URL that leaves the site (emails, sitemap, API ``url`` fields): saas/links.py.
+    # The base of every URL that leaves the site (emails, sitemap, API ``url`` fields): saas/core/links.py.
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     # Host names requests may name (Flask refuses others with 400); None admits any. Production defaults to the host
     # of PUBLIC_BASE_URL.
@@ -139,7 +140,7 @@ class Config:
     IMPORT_MAX_UNPACKED_BYTES = _env_int("IMPORT_MAX_UNPACKED_MB", 32) * 1024 * 1024
     IMPORT_MAX_RATIO = _env_int("IMPORT_MAX_RATIO", 100)
     IMPORT_TIME_LIMIT_S = _env_int("IMPORT_TIME_LIMIT_S", 30)
-    # Catalogue pages for visitors without a session are served from memory for this long (saas/pagecache.py).
+    # Catalogue pages for visitors without a session are served from memory for this long (saas/core/pagecache.py).
     PUBLIC_PAGE_CACHE_SECONDS = _env_int("PUBLIC_PAGE_CACHE_SECONDS", 60)
     # Cached public search pages are keyed on the listing index's generation, re-read at most this often per process.
     LISTING_RECHECK_SECONDS = float(_env("LISTING_RECHECK_SECONDS", "1") or 1)
@@ -166,7 +167,7 @@ class Config:
 
     HSTS_SECONDS = 31536000
     PAGE_SIZE = 20
-    # The zero-result search log (saas/market/misses.py, docs/search.md §7b): caps and the batching delay.
+    # The zero-result search log (saas/marketplace/misses.py, docs/search.md §7b): caps and the batching delay.
     SEARCH_MISS_PER_VISITOR_DAY = _env_int("SEARCH_MISS_PER_VISITOR_DAY", 20)
     SEARCH_MISS_NEW_QUERIES_DAY = _env_int("SEARCH_MISS_NEW_QUERIES_DAY", 500)
     SEARCH_MISS_BUFFER = 2_000
@@ -220,8 +221,6 @@ class ProductionConfig(Config):
         ``PUBLIC_BASE_URL`` must be an absolute http(s) URL: every emailed link is built from it. ``TRUSTED_HOSTS``
         defaults to its host, so a request naming any other host is refused with 400.
         """
-        from urllib.parse import urlsplit
-
         missing = [name for name in cls.REQUIRED if not _env(name)]
         if missing:
             raise RuntimeError(f"ProductionConfig refuses to start: missing {', '.join(missing)}")

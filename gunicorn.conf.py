@@ -7,10 +7,10 @@ Every setting comes from the environment, with defaults for a 2-core machine beh
   database, so one per core would leave the CPU idle). ``GUNICORN_THREADS`` > 1 switches to the ``gthread`` worker
   with that many threads per process (keep-alive connections, e.g. without a buffering proxy in front).
 * Warm before traffic: each worker loads the listing index, the catalogue, translations and templates in
-  ``post_worker_init``, which gunicorn runs before the worker accepts a connection (``saas.serving.warm``). With
+  ``post_worker_init``, which gunicorn runs before the worker accepts a connection (``saas.core.serving.warm``). With
   ``GUNICORN_PRELOAD=1`` the app is loaded and warmed once in the master and the workers share its memory (the index
   is 32–35 MB per process at 100,000 listings), but then ``HUP`` no longer reloads code (use ``USR2`` + ``QUIT``).
-* After a fork each process drops the database connections it inherited (``saas.serving.dispose_after_fork``).
+* After a fork each process drops the database connections it inherited (``saas.core.serving.dispose_after_fork``).
 * Graceful restarts: ``HUP`` starts new (warmed) workers and retires the old ones; ``TERM`` lets requests in flight
   finish within ``GUNICORN_GRACEFUL_TIMEOUT``.
 * Proxy headers: with ``TRUST_PROXY`` set (the app then reads ``X-Forwarded-For``/``-Proto`` through ProxyFix),
@@ -83,7 +83,7 @@ def when_ready(server) -> None:  # type: ignore[no-untyped-def]
         return
     app = _saas_app(server.app.wsgi())
     if app is not None:
-        from saas.serving import warm
+        from saas.core.serving import warm
 
         server.log.info("warmed the preloaded app in %.2f s", warm(app))
 
@@ -94,7 +94,7 @@ def post_fork(server, worker) -> None:  # type: ignore[no-untyped-def]
     if preload_app:
         app = _saas_app(server.app.wsgi())
         if app is not None:
-            from saas.serving import dispose_after_fork
+            from saas.core.serving import dispose_after_fork
 
             dispose_after_fork(app)
 
@@ -105,6 +105,6 @@ def post_worker_init(worker) -> None:  # type: ignore[no-untyped-def]
         return  # warmed in the master; the index catches up from the change log on the first search
     app = _saas_app(worker.wsgi)
     if app is not None:
-        from saas.serving import warm
+        from saas.core.serving import warm
 
         worker.log.info("worker %s warm in %.2f s", worker.pid, warm(app))

@@ -24,7 +24,8 @@ def bench_app() -> Iterator[Any]:
     """Yield an app on a fresh, migrated SQLite database in a temporary directory."""
     os.environ.setdefault("ARGON2_TIME_COST", "1")
     from config import TestingConfig
-    from saas import create_app, migrate
+    from saas.app import create_app
+    from saas.tools import migrate
 
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/bench.db"
@@ -38,7 +39,7 @@ def bench_app() -> Iterator[Any]:
 
 def engine_input(instrument: scoring.Instrument, industry: str, level: float, rng: random.Random) -> Any:
     """Return a plausible engine input for a firm of propensity ``level``, with a priorities profile."""
-    from saas.demo import demo_answer
+    from saas.tools.demo import demo_answer
 
     answers = {}
     for dim in scoring.questions_for(instrument, industry):
@@ -53,11 +54,11 @@ def engine_input(instrument: scoring.Instrument, industry: str, level: float, rn
 
 def seed_firm(app: Any, levels: Sequence[float]) -> tuple[Any, Any]:
     """Register a silk firm with one submitted assessment per level, a quarter apart; return (firm id, latest id)."""
-    from saas.assessments import services
+    from saas.assessments import instruments, services
     from saas.auth.services import register_firm
-    from saas.extensions import db
+    from saas.core.extensions import db
+    from saas.core.tenancy import set_tenant
     from saas.models import Assessment, utcnow
-    from saas.tenancy import set_tenant
 
     rng = random.Random(4)
     with app.test_request_context():
@@ -77,8 +78,8 @@ def seed_firm(app: Any, levels: Sequence[float]) -> tuple[Any, Any]:
             email="report-bench@bench.example",
             password="bench password 2026",
         )
-        version = services.active_instrument(dbs)
-        instrument = services.engine_instrument(version)
+        version = instruments.active_instrument(dbs)
+        instrument = instruments.engine_instrument(version)
         set_tenant(dbs, firm.id, user.id)
         now = utcnow()
         for i, level in enumerate(levels):

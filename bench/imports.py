@@ -1,6 +1,6 @@
 """Benchmark what one import file can cost: hostile files are refused fast, large legitimate files stay in bounds.
 
-Every figure is the time ``saas.market.bulk.run_import`` (dry run, as "check the file" does) takes on a fresh SQLite
+Every figure is the time ``marketplace.bulk.run_import`` (dry run, as "check the file" does) takes on a fresh SQLite
 database, best of three:
 
 * ``import_zip_bomb_refusal_ms``: the issue's shape, a ~250 KB XLSX whose sheet unpacks to ~120 MB (refused from the
@@ -11,7 +11,7 @@ database, best of three:
 * ``import_wide_csv_refusal_ms``: a CSV with 18,285 columns (a 500 before);
 * ``import_csv_20k_rows_check_s`` and ``import_xlsx_20k_rows_check_s``: a valid 20,000-row file (the row limit), the
   XLSX unpacking to ~26 MB (under the 32 MB limit); both must stay under ``IMPORT_TIME_LIMIT_S`` (30 s);
-* ``xlsx_reader_speedup``: openpyxl's read-only mode ÷ ``saas.market.xlsx`` on the same 5,000-row sheet, same run.
+* ``xlsx_reader_speedup``: openpyxl's read-only mode ÷ ``marketplace.bulk.xlsx`` on the same 5,000-row sheet, same run.
 
 Run with the project's virtualenv: ``.venv/bin/python bench/imports.py``.
 """
@@ -136,10 +136,10 @@ def best(run, times: int = 3) -> tuple[float, object]:
 
 
 def reader_speedup() -> str:
-    """openpyxl's read-only mode ÷ ``saas.market.xlsx`` on one 5,000-row sheet, best of three runs each, interleaved."""
+    """openpyxl's read-only mode ÷ ``marketplace.bulk.xlsx`` on one 5,000-row sheet, best of three, interleaved."""
     from openpyxl import load_workbook
 
-    from saas.market import xlsx
+    from saas.marketplace.bulk import xlsx
 
     sample = legit_xlsx(5_000)
     limits = xlsx.Limits(max_unpacked=10**9, max_ratio=10**6, max_columns=200, max_row=10**6)
@@ -158,15 +158,15 @@ def reader_speedup() -> str:
         for name, run in (("openpyxl", with_openpyxl), ("ours", with_ours)):
             runs[name].append(best(run, 1)[0])
     theirs, ours = min(runs["openpyxl"]), min(runs["ours"])
-    return f"xlsx_reader_speedup: {theirs / ours:.1f} x  # openpyxl {theirs:.2f} s, saas.market.xlsx {ours:.2f} s"
+    return f"xlsx_reader_speedup: {theirs / ours:.1f} x  # openpyxl {theirs:.2f} s, bulk.xlsx {ours:.2f} s"
 
 
 def main() -> None:
-    logging.getLogger("saas.mail").setLevel(logging.WARNING)  # the outbox logs every mail
+    logging.getLogger("saas.core.mail").setLevel(logging.WARNING)  # the outbox logs every mail
     from saas.auth.services import register_firm
-    from saas.extensions import db
-    from saas.market import bulk
-    from saas.tenancy import set_tenant
+    from saas.core.extensions import db
+    from saas.core.tenancy import set_tenant
+    from saas.marketplace import bulk
     from tests.conftest import valid_uscc
 
     print(reader_speedup())  # first, on a small heap, runs interleaved

@@ -378,12 +378,12 @@ def plan_writers(backend: Backend, answer_writers: int, product_writers: int) ->
 
     import scoring
     from config import DevelopmentConfig
-    from saas import create_app
-    from saas.assessments import services as assessment_services
-    from saas.extensions import db
-    from saas.market.supplier_views import _values_of
+    from saas.app import create_app
+    from saas.assessments import instruments
+    from saas.core.extensions import db
+    from saas.core.tenancy import set_tenant
+    from saas.marketplace.supplier_views import _values_of
     from saas.models import Assessment, Firm, Membership, Product, User
-    from saas.tenancy import set_tenant
 
     app = create_app(DevelopmentConfig, SQLALCHEMY_DATABASE_URI=backend.check_url)
     try:
@@ -407,13 +407,13 @@ def plan_writers(backend: Backend, answer_writers: int, product_writers: int) ->
                 .execution_options(all_tenants=True)
             ):
                 with_products.setdefault(firm_id, product_id)
-            instrument = assessment_services.engine_instrument(assessment_services.active_instrument(dbs))
+            instrument = instruments.engine_instrument(instruments.active_instrument(dbs))
             firms_by_id = {f.id: f for f in dbs.scalars(select(Firm))}
             answers: list[tuple[str, uuid.UUID, list[tuple[str, list[str]]]]] = []
             products: list[ProductWriter] = []
             for email, firm_id, _industry in owners:
                 if firm_id not in assessed and len(answers) < answer_writers:
-                    pack = assessment_services.industry_pack(instrument, firms_by_id[firm_id])
+                    pack = instruments.industry_pack(instrument, firms_by_id[firm_id])
                     questions = [
                         (q.id, [o.id for o in q.options])
                         for dim in scoring.questions_for(instrument, pack)

@@ -1,10 +1,10 @@
 """Benchmark the marketplace at scale: 100,000 published products from 10,000 firms.
 
 Prints ``search_p95_ms_sqlite`` and ``search_p95_ms_postgres`` (a mix of searches with facets through
-``saas.market.search.search``; target ≤ 50 ms each), ``catalogue_throughput_ratio`` (a category page of the real app
+``marketplace.search.search``; target ≤ 50 ms each), ``catalogue_throughput_ratio`` (a category page of the real app
 on the seeded SQLite database under gunicorn with 2 sync workers, against a hello-world Flask app under the same
 gunicorn and client in the same run; target ≥ 0.25) and ``import_10k_rows_s`` (a 10,000-row CSV through
-``saas.market.bulk.run_import`` into the SQLite database, commit included; target ≤ 20 s), plus extra lines: seeding
+``marketplace.bulk.run_import`` into the SQLite database, commit included; target ≤ 20 s), plus extra lines: seeding
 times, p50 and max, the p95 per kind of search (slowest first), the p95 of each SQL statement of ``search()``, the
 in-memory listing index's full load time and size per backend (``listing_index_load_ms_*``, ``listing_index_mb_*``:
 paid once per process, then kept current from the change log), the raw req/s. Notes, the slowest single searches and
@@ -120,8 +120,8 @@ def make_firms(n: int, now: datetime) -> tuple[list[dict[str, Any]], list[FirmRe
 
     The weights make a few firms list many products and most firms a handful (Pareto), as on real marketplaces.
     """
-    from saas.demo import BRAND, COUNTY_INDUSTRIES, GIVEN, PARKS, PLACE, SURNAMES, TRADE, _size_sample
     from saas.reference import size_class
+    from saas.tools.demo import BRAND, COUNTY_INDUSTRIES, GIVEN, PARKS, PLACE, SURNAMES, TRADE, _size_sample
 
     rng = random.Random(SEED)
     counties = list(COUNTY_INDUSTRIES)
@@ -166,7 +166,7 @@ def bench_uscc(n: int, county: str) -> str:
 
 def make_title(rng: random.Random, label: str, industry: str, county: str) -> str:
     """A seller-style title: optional selling point and place, 0–2 qualifiers, the product name, a suffix."""
-    from saas.demo import ADJECTIVES, PLACE
+    from saas.tools.demo import ADJECTIVES, PLACE
 
     names = PRODUCT_NAMES.get(label)
     parts = []
@@ -183,9 +183,9 @@ def make_title(rng: random.Random, label: str, industry: str, county: str) -> st
 
 def product_fields(rng: random.Random, leaf: Any, firm: FirmRef) -> tuple[dict[str, Any], dict[str, Any]]:
     """The cleaned values and attributes of one valid product of category ``leaf`` (as services.clean returns)."""
-    from saas.demo import COUNTY_NAMES, _demo_attribute
-    from saas.marketplace.attributes import validate_attributes
     from saas.marketplace.catalog import default_catalog
+    from saas.marketplace.catalog.attributes import validate_attributes
+    from saas.tools.demo import COUNTY_NAMES, _demo_attribute
 
     catalog = default_catalog()
     template = catalog.attributes_for(leaf.slug)
@@ -229,8 +229,8 @@ def _init_worker(firms: list[FirmRef], cum_weights: list[float]) -> None:
 
 def make_products(job: tuple[int, int, datetime]) -> list[dict[str, Any]]:
     """Product rows ``start`` … ``start + count - 1``: published, realistic, with the app's own search_text."""
-    from saas.market.services import _search_text
     from saas.marketplace.catalog import default_catalog
+    from saas.marketplace.services import _search_text
 
     start, count, now = job
     rng = random.Random(SEED * 1000 + start)
@@ -313,7 +313,7 @@ def seed_postgres(owner_url: str, data: Dataset, timings: dict[str, float]) -> N
 @contextmanager
 def postgres_database(owner_url: str) -> Iterator[str]:
     """Create the bench database (dropping an old one), migrate it, yield the app role's URL; drop it afterwards."""
-    from saas import migrate
+    from saas.tools import migrate
 
     base = make_url(owner_url)
     name = base.database
@@ -346,7 +346,7 @@ def postgres_reachable(owner_url: str) -> bool:
 
 def make_app(url: str) -> Any:
     from config import TestingConfig
-    from saas import create_app
+    from saas.app import create_app
 
     return create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url, WTF_CSRF_ENABLED=False)
 
@@ -394,8 +394,8 @@ class Probe:
 
 def search_mix(n: int) -> list[Probe]:
     """A deterministic, realistic mix: short, long and Latin queries, facet filters, sorts, pages, and browsing."""
-    from saas.market.search import MOQ_VALUES, SearchParams, filterable, number_ranges
     from saas.marketplace.catalog import default_catalog
+    from saas.marketplace.search import MOQ_VALUES, SearchParams, filterable, number_ranges
     from saas.reference import COUNTIES
 
     catalog = default_catalog()
@@ -457,7 +457,7 @@ class StatementTimer:
 
     @staticmethod
     def role(statement: str) -> str:
-        """The statement's role in ``search()`` (see saas/market/search.py and saas/market/listing_index.py)."""
+        """The statement's role in ``search()`` (saas/marketplace/search.py, listing_index.py)."""
         if "set_config" in statement:
             return "rls_context"
         if "listing_changes" in statement or "pg_current_snapshot" in statement:
@@ -491,8 +491,8 @@ def bench_search(url: str, probes: list[Probe], warmup: int, budget_s: float) ->
     """Warm up with the first ``warmup`` searches, then time every search (a fresh session each, as one request
     has) until ``budget_s`` seconds have passed. A search that raises is counted in ``errors``, not timed.
     """
-    from saas.extensions import db
-    from saas.market.search import search
+    from saas.core.extensions import db
+    from saas.marketplace.search import search
 
     app = make_app(url)
     engine = app.extensions["database"][0]
@@ -537,8 +537,8 @@ def measure_index_load(app: Any) -> tuple[float, float]:
     import gc
     import tracemalloc
 
-    from saas.extensions import db
-    from saas.market.listing_index import ListingIndex
+    from saas.core.extensions import db
+    from saas.marketplace.listing_index import ListingIndex
 
     with app.test_request_context("/"):
         start = time.perf_counter()
@@ -704,7 +704,7 @@ def bench_throughput(sqlite_url: str, tmp: Path, seconds: float, concurrency: in
 
 def import_rows(n: int) -> list[dict[str, Any]]:
     """``n`` valid crêpe de chine rows (they pass ``services.clean``), keyed by product field or ``attr:<id>``."""
-    from saas.market.services import ProductInput, clean
+    from saas.marketplace.services import ProductInput, clean
 
     rng = random.Random(11)
     rows = []
@@ -772,17 +772,17 @@ def bench_import(sqlite_url: str, n_rows: int, n_firms: int) -> list[str]:
     """Time ``run_import`` of ``n_rows`` new products (parse + validate + write) and the commit, into a firm with
     an owner on the seeded SQLite database (100,000 products, so the FTS5 triggers work on a full index)."""
     try:
-        from saas.market import bulk
+        from saas.marketplace import bulk
     except ImportError as exc:
-        note(f"saas.market.bulk is not available ({exc}); import_10k_rows_s not measured")
+        note(f"saas.marketplace.bulk is not available ({exc}); import_10k_rows_s not measured")
         return ["import_10k_rows_s: n/a s"]
     from saas.auth.services import register_firm
-    from saas.extensions import db
+    from saas.core.extensions import db
+    from saas.core.tenancy import set_tenant
     from saas.models import Product
-    from saas.tenancy import set_tenant
 
     data = import_csv(n_rows, bulk.build_template(IMPORT_CATEGORY, "zh_CN"))
-    logging.getLogger("saas.mail").setLevel(logging.WARNING)  # the owner's verification email is logged otherwise
+    logging.getLogger("saas.core.mail").setLevel(logging.WARNING)  # the owner's verification email is logged otherwise
     app = make_app(sqlite_url)
     try:
         with app.test_request_context(), redirect_stdout(io.StringIO()):
@@ -842,7 +842,7 @@ def main(argv: list[str] | None = None) -> None:
     # A plain `kill` still stops gunicorn, drops the PostgreSQL database and removes the temporary directory.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
-    from saas import migrate
+    from saas.tools import migrate
 
     timings: dict[str, float] = {}
     probes = search_mix(args.searches)

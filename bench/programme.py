@@ -35,7 +35,7 @@ CONSENTS = ("share_with_bureau", "publish_results")
 
 def verified_result(instrument: scoring.Instrument, industry: str, rng: random.Random) -> scoring.ScoreResult:
     """Score one demo-like assessment with an assessor's findings (most answers approved, a few lowered)."""
-    from saas.demo import demo_answer
+    from saas.tools.demo import demo_answer
 
     level = rng.uniform(0.55, 0.98)
     answers, overrides = {}, {}

@@ -1,7 +1,7 @@
 """Benchmark the PDF reports.
 
 Prints ``pdf_render_median_s`` (the firm benchmarking report of a low-scoring firm, about 12 A4 pages, rendered by
-``saas.pdf.render_pdf``; target ≤ 1.5 s), ``pdf_size_mb`` (target ≤ 1.5), ``pdf_cached_median_ms`` (a repeated
+``saas.core.pdf.render_pdf``; target ≤ 1.5 s), ``pdf_size_mb`` (target ≤ 1.5), ``pdf_cached_median_ms`` (a repeated
 download served from the content-keyed cache through the real routes; target ≤ 20 ms) and ``cohort_recompute_20k_s``
 (every cohort statistic over 20,000 synthetic peers, with the JSON the app stores; target ≤ 5 s).
 Run with the project's virtualenv: ``.venv/bin/python bench/reports.py [--runs N] [--out report.pdf]``.
@@ -36,7 +36,7 @@ LEVELS = (0.15, 0.2, 0.22, 0.25)
 
 def synthetic_benchmark(rows: list[dict[str, Any]], composite: float | None) -> dict[str, Any]:
     """Return made-up cohort figures shaped like ``saas.benchmarking.report.build``'s ``benchmark`` (37 peers)."""
-    from saas.charts import PALETTE, Series, radar_svg, strip_svg
+    from saas.web.charts import PALETTE, Series, radar_svg, strip_svg
 
     rng = random.Random(9)
 
@@ -81,19 +81,19 @@ def synthetic_benchmark(rows: list[dict[str, Any]], composite: float | None) -> 
 
 
 def report_context(app: Any, firm_id: Any, assessment_id: Any) -> dict[str, Any]:
-    """Build the firm report's plain context as the app will: results.build, then saas.pdf.report_context."""
-    from saas.assessments import results, services
-    from saas.extensions import db
+    """Build the firm report's plain context as the app will: results.build, then saas.core.pdf.report_context."""
+    from saas.assessments import instruments, results, services
+    from saas.core.extensions import db
+    from saas.core.pdf import report_context as pdf_context
+    from saas.core.tenancy import set_tenant
     from saas.models import Firm
-    from saas.pdf import report_context as pdf_context
-    from saas.tenancy import set_tenant
 
     with app.test_request_context():
         dbs = db.session
         set_tenant(dbs, firm_id)
         firm = dbs.get(Firm, firm_id)
         assessment = services.get_assessment(dbs, firm, assessment_id)
-        instrument = services.engine_instrument(assessment.instrument_version)
+        instrument = instruments.engine_instrument(assessment.instrument_version)
         snapshot = services.latest_snapshot(dbs, firm, assessment)
         ctx = results.build(dbs, firm, assessment, instrument, snapshot, staff=False)
         benchmark = synthetic_benchmark(ctx["rows"], ctx["view"].composite)
@@ -114,7 +114,7 @@ def page_count(pdf: bytes) -> int | None:
 
 def bench_pdf(app: Any, context: dict[str, Any], runs: int) -> tuple[float, bytes]:
     """Render the firm report ``runs`` times after one warm-up; return (median wall-clock seconds, last PDF)."""
-    from saas.pdf import render_pdf
+    from saas.core.pdf import render_pdf
 
     with app.app_context():  # as the background worker will: no request context
         pdf = render_pdf("firm_report.html", context, locale="zh_CN")  # warm-up: imports, fontconfig, caches

@@ -23,7 +23,7 @@ from scoring import check_answer_value  # noqa: E402
 
 
 def engine_input(instrument, industry, rng):
-    from saas.demo import demo_answer
+    from saas.tools.demo import demo_answer
 
     level = rng.uniform(0.1, 0.9)
     answers = {}

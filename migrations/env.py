@@ -1,12 +1,12 @@
-"""Alembic environment: the URL comes from the caller (``saas.migrate``) or the app config."""
+"""Alembic environment: the URL comes from the caller (``saas.tools.migrate``) or the app config."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from saas.migrate import include_name
 from saas.models import Base
+from saas.tools.migrate import include_name
 
 config = context.config
 target_metadata = Base.metadata

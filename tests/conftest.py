@@ -22,8 +22,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, make_url, text
 
 from config import TestingConfig
-from saas import create_app, migrate
-from saas.extensions import db, limiter
+from saas.app import create_app
+from saas.core.extensions import db, limiter
+from saas.tools import migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -151,7 +152,7 @@ def _transaction(request: pytest.FixtureRequest) -> Iterator[None]:
 @contextmanager
 def app_session(flask_app: Flask, firm_id: uuid.UUID | None = None) -> Iterator[Any]:
     """Yield ``db.session`` inside a short request context, bound to ``firm_id``; commit on success."""
-    from saas.tenancy import set_tenant
+    from saas.core.tenancy import set_tenant
 
     with flask_app.test_request_context():
         session = db.session
@@ -278,7 +279,7 @@ def create_user(app: Flask):  # type: ignore[no-untyped-def]
             )
             user.email_verified_at = utcnow()
             if kind in ("staff", "admin"):
-                from saas.security import new_totp_secret
+                from saas.core.security import new_totp_secret
 
                 user.totp_secret, user.totp_enabled = new_totp_secret(), True
             return {"id": user.id, "email": user.email, "totp_secret": user.totp_secret}
@@ -295,7 +296,7 @@ def publish_product(app: Flask):  # type: ignore[no-untyped-def]
 
     ``attributes`` are form values (as the supplier form sends them); other keywords override ``ProductInput``.
     """
-    from saas.market.services import ProductInput, clean, save_product
+    from saas.marketplace.services import ProductInput, clean, save_product
     from saas.models import Firm, User, utcnow
 
     def _publish(
@@ -550,14 +551,14 @@ def answer_questions(client: Client, assessment_id: Any, questions: list[Any], h
 def start_assessment(app: Flask):  # type: ignore[no-untyped-def]
     """Return a callable that starts an assessment for a firm through the real service; gives (id, questions)."""
     import scoring
-    from saas.assessments import services
+    from saas.assessments import instruments, services
     from saas.models import Firm, User, utcnow
 
     def _start(firm: FirmHandle) -> tuple[uuid.UUID, list[Any]]:
         with app_session(app, firm.id) as s:
             f, user = s.get(Firm, firm.id), s.get(User, firm.owner_id)
             assessment = services.start_assessment(s, f, user, utcnow().date())
-            instrument = services.engine_instrument(assessment.instrument_version)
+            instrument = instruments.engine_instrument(assessment.instrument_version)
             questions = [q for d in scoring.questions_for(instrument, assessment.industry) for q in d.questions]
             return assessment.id, questions
 
@@ -602,11 +603,11 @@ def register_firm_in_browser(page: Any, base_url: str, *, name: str, email: str,
 def fill_answers(session: Any, assessment: Any, level: float, rng: Any) -> None:
     """Store a demo-like answer (propensity ``level``) to every question of ``assessment``."""
     import scoring
-    from saas.assessments import services
-    from saas.demo import demo_answer
+    from saas.assessments import instruments
     from saas.models import AssessmentAnswer
+    from saas.tools.demo import demo_answer
 
-    instrument = services.engine_instrument(assessment.instrument_version)
+    instrument = instruments.engine_instrument(assessment.instrument_version)
     for dim in scoring.questions_for(instrument, assessment.industry):
         for q in dim.questions:
             session.add(

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 import scoring
-from saas.assessments import services
+from saas.assessments import instruments, services
 from saas.models import Assessment, AssessmentAnswer, AuditEvent, ScoreSnapshot
 from tests.conftest import answer_questions, app_session
 
@@ -51,7 +51,7 @@ def test_submitted_snapshot_is_immutable_and_recomputes_identically(app, client,
     with app_session(app, firm_a.id) as s:
         snap = s.scalar(select(ScoreSnapshot).where(ScoreSnapshot.assessment_id == assessment_id))
         assessment = s.get(Assessment, (firm_a.id, assessment_id))
-        instrument = services.engine_instrument(assessment.instrument_version)
+        instrument = instruments.engine_instrument(assessment.instrument_version)
         stored = services.stored_result(snap)
         assert snap.engine_version == scoring.ENGINE_VERSION
         assert snap.instrument_checksum == instrument.checksum == assessment.instrument_version.checksum
@@ -151,25 +151,25 @@ def test_published_instrument_versions_are_immutable(app, tmp_path):
 
     from saas.models import InstrumentVersion
 
-    source = services.DEFAULT_INSTRUMENT
+    source = instruments.DEFAULT_INSTRUMENT
     copy_dir = tmp_path / "instruments"
     shutil.copytree(source.parent, copy_dir)
     copied = copy_dir / source.name
     with app_session(app) as s:
-        first = services.publish_instrument(s, copied)
-        assert services.publish_instrument(s, copied).id == first.id  # publishing again changes nothing
+        first = instruments.publish_instrument(s, copied)
+        assert instruments.publish_instrument(s, copied).id == first.id  # publishing again changes nothing
         data = yaml.safe_load(copied.read_text(encoding="utf-8"))
         data["title"]["zh"] += "（修订）"
         copied.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
         try:
-            services.publish_instrument(s, copied)
-        except services.InstrumentChanged as exc:
+            instruments.publish_instrument(s, copied)
+        except instruments.InstrumentChanged as exc:
             assert "new version" in str(exc)
         else:
             raise AssertionError("a changed published version was accepted")
         data["version"] = "1.0.1"
         copied.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-        second = services.publish_instrument(s, copied)
+        second = instruments.publish_instrument(s, copied)
         assert second.version == "1.0.1" and second.is_active
         assert not s.get(InstrumentVersion, first.id).is_active  # superseded, kept for its assessments
 

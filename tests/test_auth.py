@@ -40,7 +40,7 @@ def test_register_firm_creates_tenant_owner_and_verification_mail(app, client):
         assert firm.size_class == "small" and firm.county == "tongxiang" and firm.park == "濮院毛衫时尚小镇"
         user = s.scalar(select(User).where(User.email == "li.li@xinhua-silk.example"))
         assert user.kind == "firm" and user.password_hash.startswith("$argon2id$")
-        from saas.tenancy import set_tenant
+        from saas.core.tenancy import set_tenant
 
         set_tenant(s, firm.id)
         membership = s.scalar(select(Membership).where(Membership.user_id == user.id))
@@ -180,7 +180,14 @@ def test_expired_reset_token_is_refused(app, client, firm_a):
     with app_session(app) as s:
         row = s.scalars(select(AuthToken).where(AuthToken.purpose == "reset_password")).all()[-1]
         row.expires_at = row.created_at - timedelta(seconds=1)
+        row_id = row.id
     assert client.get(f"/auth/reset/{token}").status_code == 400
+    new = "a brand new passphrase 2026"
+    assert client.post(f"/auth/reset/{token}", {"password": new, "password_confirm": new}).status_code == 400
+    with app_session(app) as s:
+        assert s.get(AuthToken, row_id).used_at is None  # the expired token was not spent
+    assert client.login(firm_a.owner_email, new).status_code != 302  # the password did not change
+    assert client.login(firm_a.owner_email).status_code == 302
 
 
 def test_email_verification_needs_a_post(app, client, firm_a):

@@ -26,9 +26,9 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import stream_encode_multipart
 
 from config import TestingConfig
-from saas import create_app
-from saas.backup import STORES, _target_rows, owner_url
-from saas.extensions import db, limiter
+from saas.app import create_app
+from saas.core.extensions import db, limiter
+from saas.tools.backup import STORES, _target_rows, owner_url
 from tests.conftest import BACKEND, PASSWORD, Client, fill_answers, fresh_database, grant_pro, valid_uscc
 
 
@@ -88,9 +88,9 @@ def seed(app: Flask) -> dict[str, Any]:
     """Fill the source instance; return the ids the page comparison needs."""
     from saas.assessments import services as assessments
     from saas.auth.services import register_firm
-    from saas.market.services import ProductInput, add_image, clean, save_product
+    from saas.core.tenancy import set_tenant
+    from saas.marketplace.services import ProductInput, add_image, clean, save_product
     from saas.models import Assessment, Evidence, Firm, User, utcnow
-    from saas.tenancy import set_tenant
     from tests.conftest import DEFAULT_SILK_ATTRIBUTES
 
     ids: dict[str, Any] = {}

@@ -7,8 +7,8 @@ import re
 from sqlalchemy import select
 
 import scoring
+from saas.core.tenancy import set_staff_scope
 from saas.models import CohortStatsRow, ScoreSnapshot
-from saas.tenancy import set_staff_scope
 from tests.conftest import app_session
 
 
@@ -58,7 +58,7 @@ def test_small_cohorts_fall_back_and_tiny_cities_show_nothing(app, client, creat
     location = client.get("/benchmarking/").headers["Location"]
     html = client.get(location).get_data(as_text=True)
     assert "n = 4" in html and 'id="overall-percentile"' not in html
-    assert "10" in html  # "fewer than 10 firms have been assessed so far"
+    assert "目前参评企业少于 10 家，暂不显示同行企业数据。" in html  # the minimum cohort size, named
 
 
 def test_refresh_is_incremental(app, create_firm, quick_submission):

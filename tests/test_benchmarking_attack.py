@@ -73,7 +73,7 @@ def _submit(app, create_firm, quick_submission, rng, industry, county, size):  #
 
 def _truth(app: Any, firms: dict[int, list[Any]]) -> tuple[dict[tuple[int, str, int], int], list[str]]:
     """Return {(group, metric, bin): firms} from the stored snapshots, binned here, and the metrics printed."""
-    from saas.assessments.services import active_instrument
+    from saas.assessments.instruments import active_instrument
     from saas.benchmarking.services import maturity_dimensions
     from saas.models import ScoreSnapshot
 
@@ -123,8 +123,8 @@ def _pdf_html(app: Any, firm: Any) -> str:
 
     from saas.assessments import services as assessments
     from saas.benchmarking import report
+    from saas.core.pdf import report_context
     from saas.models import Firm
-    from saas.pdf import report_context
 
     with app_session(app, firm.id) as s:
         f = s.get(Firm, firm.id)

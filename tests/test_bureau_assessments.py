@@ -75,12 +75,12 @@ def test_assessor_findings_produce_the_verified_view(app, make_client, create_us
 
 def test_assessor_can_correct_row_and_checklist_questions(app, make_client, create_user, firm_a, submitted_assessment):
     import scoring
-    from saas.assessments import services
+    from saas.assessments import instruments
 
     a_id = submitted_assessment(firm_a)
     with app_session(app, firm_a.id) as s:
         assessment = s.get(Assessment, (firm_a.id, a_id))
-        instrument = services.engine_instrument(assessment.instrument_version)
+        instrument = instruments.engine_instrument(assessment.instrument_version)
         questions = [q for d in scoring.questions_for(instrument, assessment.industry) for q in d.questions]
     rows_q = next(q for q in questions if q.type == "adoption")
     multi_q = next(q for q in questions if q.type == "multi")

@@ -66,8 +66,8 @@ def test_seed_demo_creates_realistic_firms_once(app):
         assert all("有限公司" in f.name for f in firms)
         assert {f.size_class for f in firms} >= {"micro", "small", "medium"}
         assert sum(1 for f in firms if f.park) > 100
+        from saas.core.tenancy import set_staff_scope
         from saas.models import Assessment, ScoreSnapshot
-        from saas.tenancy import set_staff_scope
 
         set_staff_scope(s, "*")  # read across firms as city-wide staff would (RLS staff-read policies)
         statuses = Counter(s.scalars(select(Assessment.status).execution_options(all_tenants=True)).all())
@@ -111,7 +111,7 @@ def test_seed_demo_creates_realistic_firms_once(app):
 
 def test_demo_logins_work(app, client):
     app.test_cli_runner().invoke(args=["seed-demo", "--firms", "7"])
-    from saas.demo import DEMO_PASSWORD
+    from saas.tools.demo import DEMO_PASSWORD
 
     assert client.login("owner001@demo.jx.example", DEMO_PASSWORD).headers["Location"].endswith("/firm/")
     client.logout()

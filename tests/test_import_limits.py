@@ -14,7 +14,9 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 
-from saas.market import bulk, xlsx
+from saas.marketplace import bulk
+from saas.marketplace.bulk import report as bulk_report
+from saas.marketplace.bulk import xlsx
 from tests.conftest import grant_pro
 from tests.test_market_bulk import _count, _csv, _file_errors, _post, _row, _xlsx_from_template
 from tests.test_market_bulk import _upload_dir as _kept_files  # noqa: F401 - autouse: kept files in a temporary folder
@@ -109,7 +111,7 @@ def test_a_row_number_far_down_is_refused_without_reading_the_rows_between(app, 
 def test_imports_stop_at_the_time_limit(app, client, firm_a, monkeypatch):
     """A clock that moves one second per look: reading or checking stops with 'too large or complex'."""
     ticks = iter(range(10**6))
-    monkeypatch.setattr(bulk, "monotonic", lambda: float(next(ticks)))
+    monkeypatch.setattr(bulk_report, "monotonic", lambda: float(next(ticks)))
     monkeypatch.setitem(app.config, "IMPORT_TIME_LIMIT_S", 5)
     rows = [_row(f"T-{i}") for i in range(2000)]
     html = _refused(app, client, firm_a, _xlsx_from_template(rows), "slow.xlsx", "too_slow")

@@ -19,8 +19,8 @@ import pytest
 from sqlalchemy import func, select
 
 from config import TestingConfig
-from saas.forms import QUANTITY, Bounds, NumberRejected, read_decimal
 from saas.models import Assessment, AssessmentAnswer, Firm, Inquiry, Product, Quote, Rfq
+from saas.web.forms import QUANTITY, Bounds, NumberRejected, read_decimal
 from tests.conftest import PASSWORD, Client, app_session, grant_pro, valid_uscc
 
 HOSTILE_NUMBERS = [
@@ -81,7 +81,7 @@ class Form:
 
 
 def _count(app, model, firm_id=None, **where) -> int:
-    from saas.tenancy import set_staff_scope
+    from saas.core.tenancy import set_staff_scope
 
     with app_session(app, firm_id) as s:
         set_staff_scope(s, "*")
@@ -301,7 +301,7 @@ def test_numbers_that_are_no_numbers_are_refused_next_to_the_field(form_for, nam
 
 
 def test_cost_shares_that_are_no_numbers_are_not_saved(app, web, firm_a, start_assessment):
-    from saas.assessments.services import engine_instrument
+    from saas.assessments.instruments import engine_instrument
 
     form = _cost_shares(app, web, firm_a, start_assessment)
     with app_session(app, firm_a.id) as s:

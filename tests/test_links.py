@@ -1,5 +1,5 @@
-"""Trusted links: every URL that leaves the site comes from PUBLIC_BASE_URL (saas/links.py), whatever Host the client
-sends; production refuses unknown hosts with 400 and stores nothing; redirect targets stay on the site."""
+"""Trusted links: every URL that leaves the site comes from PUBLIC_BASE_URL (saas/core/links.py), whatever Host the
+client sends; production refuses unknown hosts with 400 and stores nothing; redirect targets stay on the site."""
 
 from __future__ import annotations
 
@@ -122,7 +122,7 @@ def test_trade_mails_sitemap_and_api_link_to_the_public_base(app, linked_app, fi
 
 def test_external_url_works_outside_a_request(linked_app):
     """The worker and the CLI build links with an app context only (no request, no SERVER_NAME)."""
-    from saas.links import external_url, public_request_context
+    from saas.core.links import external_url, public_request_context
 
     with linked_app.app_context():
         assert external_url("market.home") == f"{BASE}/market/"
@@ -134,7 +134,7 @@ def test_external_url_works_outside_a_request(linked_app):
 
 
 def test_a_base_url_with_a_path_prefix_keeps_it(make_app):
-    from saas.links import external_url
+    from saas.core.links import external_url
 
     other = make_app(TestingConfig, PUBLIC_BASE_URL="https://gov.example/jx/")
     with other.app_context():
@@ -190,7 +190,7 @@ def test_trusted_hosts_come_from_the_environment(production):
 
 @pytest.mark.parametrize("value", [None, "jx.example", "ftp://jx.example", "https://"])
 def test_production_needs_an_absolute_public_base_url(monkeypatch, value):
-    from saas import create_app
+    from saas.app import create_app
 
     monkeypatch.setenv("SECRET_KEY", "x" * 32)
     monkeypatch.setenv("DATABASE_URL", "sqlite:///:memory:")
@@ -203,7 +203,7 @@ def test_production_needs_an_absolute_public_base_url(monkeypatch, value):
 
 
 def test_no_url_leaves_the_site_except_through_the_helper():
-    """``_external=True``, ``url_root`` and ``host_url`` build on the request's Host; only saas/links.py builds URLs."""
+    """``_external=True``, ``url_root`` and ``host_url`` build on the request's Host; only core/links.py builds URLs."""
     pattern = re.compile(r"_external\s*=\s*True|\.url_root\b|\.host_url\b|PUBLIC_BASE_URL")
     offenders = []
     for path in sorted((ROOT / "saas").rglob("*.py")) + sorted((ROOT / "templates").rglob("*.*")):

@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
-from saas import create_app
-from saas.extensions import db
-from saas.market import listing_index
-from saas.market.search import MOQ_VALUES, SearchParams, in_category, search
+from saas.app import create_app
+from saas.core.extensions import db
+from saas.core.tenancy import set_tenant
+from saas.marketplace import listing_index
+from saas.marketplace.search import MOQ_VALUES, SearchParams, in_category, search
 from saas.models import Firm, Product, ProductListing, utcnow
-from saas.tenancy import set_tenant
 from tests.conftest import BACKEND, app_session, fresh_database
 
 CREPE = "silk/silk-fabric/crepe-de-chine"
@@ -212,7 +212,7 @@ def test_a_session_sees_its_own_later_writes_after_another_transaction_began():
     """The reader's own transaction id is below the snapshot's xmax once a later transaction exists, and it is never
     among the snapshot's open transactions: its writes after a search must still reach the index."""
     from config import TestingConfig
-    from saas.tenancy import set_tenant
+    from saas.core.tenancy import set_tenant
 
     urls = fresh_database("jx_test_listing_own")
     other = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=urls.app)
@@ -241,7 +241,7 @@ def test_a_session_sees_its_own_later_writes_after_another_transaction_began():
 
 
 def test_an_empty_attribute_table_filters_and_counts_nothing(app):
-    from saas.market.search import _AttributeTable, filterable
+    from saas.marketplace.search import _AttributeTable, filterable
 
     params = SearchParams(category=CREPE, attrs=(("fibre_composition", ("spandex",)),))
     with app.test_request_context():

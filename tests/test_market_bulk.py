@@ -16,7 +16,8 @@ from openpyxl import load_workbook
 from PIL import Image
 from sqlalchemy import func, select
 
-from saas.market import bulk
+from saas.marketplace import bulk
+from saas.marketplace.catalog import default_catalog
 from saas.models import AuditEvent, Firm, Product, User
 from tests.conftest import app_session, grant_pro
 
@@ -86,7 +87,7 @@ def _csv(rows: list[dict[str, str]], head: list[str] = HEAD, encoding: str = "ut
 
 def _labels(lang: str = "zh") -> list[str]:
     """The template's readable headings for HEAD (no key row)."""
-    columns = {c.key: c for c in bulk.columns_for(bulk.default_catalog().category(CATEGORY))}
+    columns = {c.key: c for c in bulk.columns_for(default_catalog().category(CATEGORY))}
     return [columns[key].heading(lang) for key in HEAD]
 
 
@@ -340,7 +341,7 @@ def test_one_bad_row_among_good_ones_imports_nothing(app, firm_a):
 def test_a_failed_write_rolls_back_everything(app, firm_a, monkeypatch):
     from sqlalchemy.exc import IntegrityError
 
-    from saas.market import services
+    from saas.marketplace import services
 
     real, calls = services.save_product, []
 

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from saas.extensions import db
-from saas.market.search import SearchParams, number_ranges, search
+from saas.core.extensions import db
 from saas.marketplace.catalog import default_catalog
+from saas.marketplace.search import SearchParams, number_ranges, search
 
 CREPE = "silk/silk-fabric/crepe-de-chine"
 
@@ -99,7 +99,7 @@ def test_search_page_links_toggle_values_and_ignore_unknown_ones(client, silk):
 
 
 def test_number_attributes_without_buckets_are_not_facets(app, create_firm, publish_product):
-    from saas.market.search import filterable
+    from saas.marketplace.search import filterable
 
     catalog = default_catalog()
     slug = next(
@@ -115,7 +115,7 @@ def test_number_attributes_without_buckets_are_not_facets(app, create_firm, publ
 
 
 def test_a_narrow_search_reads_only_its_candidates_and_counts_the_same(app, silk, monkeypatch):
-    from saas.market import search as search_module
+    from saas.marketplace import search as search_module
 
     built = []
     real = search_module._AttributeTable.build

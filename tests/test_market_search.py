@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from saas.market.search import SearchParams, search
+from saas.marketplace.search import SearchParams, search
+from saas.marketplace.text.pipeline import index_terms, is_cjk
 from saas.models import Product, SearchGapVisit
-from saas.search.text import index_terms, is_cjk
 from tests.conftest import app_session
 
 FIXTURES = Path(__file__).parent / "search" / "fixtures"
@@ -71,7 +71,7 @@ def catalogue(app, create_firm):
 
 def _ids(app, **params):
     with app.test_request_context():
-        from saas.extensions import db
+        from saas.core.extensions import db
 
         result = search(db.session, SearchParams(**params), per_page=1000, lang="zh")
         return {p.title_en.removeprefix("fixture-") for p in result.products}, result

@@ -9,8 +9,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect
 
-from saas import migrate
 from saas.models import Base
+from saas.tools import migrate
 from tests.conftest import fresh_database
 
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from saas import pagecache
+from saas.core import pagecache
 from tests.conftest import app_session
 
 

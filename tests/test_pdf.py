@@ -1,4 +1,4 @@
-"""PDF reports: the WeasyPrint boundary (saas/pdf.py), its URL fetcher, the time limit and the firm report."""
+"""PDF reports: the WeasyPrint boundary (saas/core/pdf.py), its URL fetcher, the time limit and the firm report."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import pytest
 from flask_babel import force_locale, gettext
 from markupsafe import Markup
 
-from saas import pdf
+from saas.core import pdf
 from tests.conftest import ROOT, app_session, service_missing
 
 DIMENSIONS_ZH = (
@@ -75,13 +75,13 @@ def squeezed(text: str) -> str:
 def report_contexts(app: Any, firm: Any, assessment_id: Any) -> tuple[dict[str, Any], dict[str, Any], bytes]:
     """Build the results page's context as the view does and turn it into report contexts (without and with peer
     figures); render the first one there, in the request context. Return both contexts and the PDF."""
-    from saas.assessments import results, services
+    from saas.assessments import instruments, results, services
     from saas.models import Firm
 
     with app_session(app, firm.id) as s:  # a request context with the tenant set, as in assessments.views.results
         tenant = s.get(Firm, firm.id)
         assessment = services.get_assessment(s, tenant, assessment_id)
-        instrument = services.engine_instrument(assessment.instrument_version)
+        instrument = instruments.engine_instrument(assessment.instrument_version)
         snapshot = services.latest_snapshot(s, tenant, assessment)
         built = results.build(s, tenant, assessment, instrument, snapshot, staff=False)
         with pytest.raises(TypeError, match="holds a"):
@@ -151,7 +151,7 @@ def test_firm_report_from_real_results(app, firm_a, submitted_assessment) -> Non
 
 
 def plain_context(**overrides: Any) -> dict[str, Any]:
-    """Return a minimal context of pdf/firm_report.html, shaped like saas.pdf.report_context's output."""
+    """Return a minimal context of pdf/firm_report.html, shaped like saas.core.pdf.report_context's output."""
     rows = [
         {"id": f"d{i}", "name": name, "role": "maturity", "weight": 10, "self": 30.0 + i, "evidence": 30.0 + i,
          "verified": None, "score": 30.0 + i, "level": 0, "level_name": "未达级", "band": 1, "insufficient": False,
@@ -239,10 +239,10 @@ def test_refused_resources_leave_the_rendering_going(app, caplog) -> None:
         '<div style="background: url(https://example.com/x.png)">x</div>'
         '<img src="jx-assets:/../../config.py" alt="">'
     )
-    with caplog.at_level(logging.WARNING, logger="saas.pdf"), app.app_context():
+    with caplog.at_level(logging.WARNING, logger="saas.core.pdf"), app.app_context():
         data = pdf.render_pdf("firm_report.html", plain_context(radar_chart=smuggled))
     assert data.startswith(b"%PDF-")
-    refused = "\n".join(r.getMessage() for r in caplog.records if r.name == "saas.pdf")
+    refused = "\n".join(r.getMessage() for r in caplog.records if r.name == "saas.core.pdf")
     for url in HOSTILE:
         assert url in refused, f"no refusal logged for {url}"
     assert b"root:" not in data
@@ -254,10 +254,10 @@ def test_html_with_hostile_links_still_renders(caplog) -> None:
         "<style>@import url(http://127.0.0.1:5000/evil.css); p { background: url(ftp://example.com/x) }</style>"
         '</head><body><p>你好</p><img src="http://127.0.0.1:1/x"></body></html>'
     )
-    with caplog.at_level(logging.WARNING, logger="saas.pdf"):
+    with caplog.at_level(logging.WARNING, logger="saas.core.pdf"):
         data = pdf.html_to_pdf(html)
     assert data.startswith(b"%PDF-")
-    refused = "\n".join(r.getMessage() for r in caplog.records if r.name == "saas.pdf")
+    refused = "\n".join(r.getMessage() for r in caplog.records if r.name == "saas.core.pdf")
     for url in ("file:///etc/passwd", "http://127.0.0.1:5000/evil.css", "ftp://example.com/x", "http://127.0.0.1:1/x"):
         assert url in refused
 
@@ -289,9 +289,9 @@ def test_html_with_hostile_links_still_renders(caplog) -> None:
     ],
 )
 def test_fetcher_refuses(url: str, caplog) -> None:
-    with caplog.at_level(logging.WARNING, logger="saas.pdf"), pytest.raises(pdf.FetchRefused):
+    with caplog.at_level(logging.WARNING, logger="saas.core.pdf"), pytest.raises(pdf.FetchRefused):
         pdf.safe_fetcher(url)
-    assert any("refused" in r.getMessage() for r in caplog.records if r.name == "saas.pdf")
+    assert any("refused" in r.getMessage() for r in caplog.records if r.name == "saas.core.pdf")
     assert all(len(r.getMessage()) < 400 for r in caplog.records)  # a 100 KB data: URL is not copied into the log
 
 
@@ -361,7 +361,7 @@ def test_only_saas_pdf_imports_weasyprint() -> None:
                     names = [node.module]
                 if any(n == "weasyprint" or n.startswith("weasyprint.") for n in names):
                     offenders.append(str(path.relative_to(ROOT)))
-    assert sorted(set(offenders)) == ["saas/pdf.py"]
+    assert sorted(set(offenders)) == ["saas/core/pdf.py"]
 
 
 def test_rendering_a_pdf_leaves_pillow_refusing_truncated_images():

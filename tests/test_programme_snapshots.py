@@ -16,7 +16,7 @@ def _row(snapshot: ScoreSnapshot) -> dict:
 
 
 def _snapshots(app, firm, level, *, override: bool, seed: int = 3):
-    from saas.assessments import services
+    from saas.assessments import instruments, services
 
     with app_session(app, firm.id) as s:
         f, owner = s.get(Firm, firm.id), s.get(User, firm.owner_id)
@@ -25,7 +25,7 @@ def _snapshots(app, firm, level, *, override: bool, seed: int = 3):
         fill_answers(s, assessment, level, random.Random(seed))
         submitted = services.submit_assessment(s, f, owner, assessment, refresh_benchmarks=False)
         if override:
-            instrument = services.engine_instrument(assessment.instrument_version)
+            instrument = instruments.engine_instrument(assessment.instrument_version)
             # The assessor lowers a high single-choice answer, so the verified view differs from the other views.
             questions = [q for d in services.scoring.questions_for(instrument, f.industry) for q in d.questions]
             question = next(q for q in questions if q.type == "single" and q.level is not None)

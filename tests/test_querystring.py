@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from saas.querystring import canonical_query
+from saas.core.querystring import canonical_query
 
 SILK = "真丝"
 ENCODED = "%E7%9C%9F%E4%B8%9D"

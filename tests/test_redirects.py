@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from saas.links import safe_redirect_target
+from saas.core.links import safe_redirect_target
 from saas.models import Evidence
 from tests.conftest import app_session
 from tests.test_evidence import MINIMAL_PDF, upload

@@ -51,9 +51,9 @@ def _worker(urls, reports_dir: Path, *, delay: str = "0", burst: bool = False) -
 
 
 def _status(app, firm_id, job_id):
-    from saas.extensions import db
+    from saas.core.extensions import db
+    from saas.core.tenancy import set_tenant
     from saas.models import ReportJob
-    from saas.tenancy import set_tenant
 
     with app.app_context():
         s = db.new_session()
@@ -69,14 +69,14 @@ def test_killed_worker_job_is_requeued_by_the_sweeper_and_completes_once(tmp_pat
     redis_client = _redis()
     redis_client.flushdb()
     urls = fresh_database("jx_test_worker")
-    from saas import create_app
+    from saas.app import create_app
     from saas.assessments import services as assessment_services
     from saas.auth.services import register_firm
     from saas.benchmarking.services import benchmark_for
-    from saas.extensions import db
+    from saas.core.extensions import db
+    from saas.core.tenancy import set_tenant
     from saas.models import utcnow
     from saas.reports import services as reports
-    from saas.tenancy import set_tenant
 
     reports_dir = tmp_path / "reports"
     app = create_app(

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from saas.limits import LOCAL_TZ
+from saas.core.limits import LOCAL_TZ
 from saas.models import AuditEvent, EmailMessage, Product, Quote, Rfq, utcnow
 from saas.rfqs import services
 from tests.conftest import app_session
@@ -65,7 +65,7 @@ def _rfq(app, rfq_id) -> Rfq:
 
 def _quotes(app, rfq_id) -> list[Quote]:
     """Every quote of an RFQ, whatever firm it belongs to (city-wide staff scope for PostgreSQL's RLS)."""
-    from saas.tenancy import set_staff_scope
+    from saas.core.tenancy import set_staff_scope
 
     with app_session(app) as s:
         set_staff_scope(s, "*")
@@ -608,10 +608,10 @@ def test_concurrent_quotes_never_pass_the_limit(make_app):
     import threading
 
     from saas.auth.services import register_firm
-    from saas.extensions import db
-    from saas.market.services import ProductInput, clean, save_product
+    from saas.core.extensions import db
+    from saas.core.tenancy import set_tenant
+    from saas.marketplace.services import ProductInput, clean, save_product
     from saas.models import Firm, User
-    from saas.tenancy import set_tenant
     from tests.conftest import DEFAULT_SILK_ATTRIBUTES, PASSWORD, fresh_database, valid_uscc
 
     urls = fresh_database("jx_test_rfq_race")
@@ -698,7 +698,7 @@ def test_concurrent_quotes_never_pass_the_limit(make_app):
             thread.join(timeout=60)
         assert sorted(outcomes) == ["full", "full"] + ["ok"] * 10
         with race_app.test_request_context():
-            from saas.tenancy import set_staff_scope
+            from saas.core.tenancy import set_staff_scope
 
             s = db.session
             set_staff_scope(s, "*")
@@ -714,8 +714,8 @@ def test_concurrent_requests_never_pass_the_daily_limit(make_app):
     """A buyer with one RFQ left sends four at the same moment on four connections: exactly one is stored."""
     import threading
 
-    from saas.extensions import db
-    from saas.limits import DailyLimitReached
+    from saas.core.extensions import db
+    from saas.core.limits import DailyLimitReached
     from saas.models import User
     from tests.conftest import fresh_database
 

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
-from saas.extensions import db
+from saas.core.extensions import db
+from saas.core.tenancy import set_tenant
 from saas.models import tenant_models
-from saas.tenancy import set_tenant
 
 pytestmark = pytest.mark.postgres_only
 

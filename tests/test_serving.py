@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select, text
 
-from saas.extensions import db
+from saas.core.extensions import db
 from tests.conftest import ROOT, app_session
 
 CONF = str(ROOT / "gunicorn.conf.py")
@@ -41,7 +41,7 @@ def test_defaults_suit_a_small_machine_and_forwarded_headers_follow_trust_proxy(
 
 
 def test_post_worker_init_warms_the_listing_index_and_writes_nothing(app, monkeypatch, firm_a, publish_product):
-    from saas.market import listing_index
+    from saas.marketplace import listing_index
     from saas.models import SearchGapVisit
 
     publish_product(firm_a, "预热检查真丝双绉")
@@ -66,7 +66,7 @@ def test_the_hello_world_app_is_left_alone(monkeypatch):
 
 
 def test_a_forked_worker_drops_the_pooled_connections_it_inherited(make_app, caplog):
-    from saas.serving import dispose_after_fork
+    from saas.core.serving import dispose_after_fork
 
     other = make_app()
     engine = other.extensions["database"][0]

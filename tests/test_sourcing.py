@@ -50,12 +50,15 @@ def test_unpublished_favourites_drop_out_and_can_be_forgotten(app, make_client, 
     assert _fav(buyer, product).status_code == 404
 
 
-def test_favourites_need_an_account(make_client, firm_b, publish_product):
+def test_favourites_need_an_account(app, make_client, firm_b, publish_product):
     product = publish_product(firm_b)
     visitor = make_client()
     assert visitor.get("/favourites").status_code == 302
     assert 'id="favourite-toggle"' not in visitor.get(f"/market/products/{product}").get_data(as_text=True)
-    assert visitor.post(f"/favourites/{product}").status_code == 302  # to the login page
+    response = visitor.post(f"/favourites/{product}")
+    assert response.status_code == 302 and response.headers["Location"].split("?")[0].endswith("/auth/login")
+    with app_session(app) as s:
+        assert s.scalar(select(func.count()).select_from(Favourite)) == 0  # nothing saved for anyone
 
 
 def test_compare_up_to_four_side_by_side(make_client, firm_a, firm_b, publish_product):

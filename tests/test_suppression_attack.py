@@ -46,7 +46,7 @@ def _band(score: float) -> int:
 
 def _seed(app: Any, now: datetime, rng: random.Random) -> tuple[list[dict[str, Any]], list[str]]:
     """Store firms with one or two submitted assessments; return the snapshots as plain rows (the truth)."""
-    from saas.assessments.services import active_instrument, engine_instrument
+    from saas.assessments.instruments import active_instrument, engine_instrument
     from saas.models import Assessment, Firm, ScoreSnapshot
 
     with app_session(app) as s:

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from saas.extensions import db
+from saas.core.extensions import db
+from saas.core.tenancy import CrossTenantWrite, TenantContextMissing, get_in_tenant_or_404, set_tenant
 from saas.models import Base, Invitation, Membership, tenant_models, utcnow
-from saas.tenancy import CrossTenantWrite, TenantContextMissing, get_in_tenant_or_404, set_tenant
 from tests.conftest import app_session
 
 # --- Metadata rules (Citus-ready keys) ------------------------------------------------------------------------

@@ -71,12 +71,15 @@ def test_buyer_may_turn_totp_on_and_off(app, client, create_user):
         assert not s.scalar(select(User.totp_enabled).where(User.id == buyer["id"]))
 
 
-def test_staff_cannot_turn_totp_off(make_client, create_user):
+def test_staff_cannot_turn_totp_off(app, make_client, create_user):
     staff = create_user("staff")
     client = make_client()
     client.login(staff["email"])
     client.post("/auth/two-factor", {"code": totp_code(staff["totp_secret"])})
     assert client.post("/account/two-factor/disable").status_code == 403
+    with app_session(app) as s:
+        user = s.get(User, staff["id"])
+        assert user.totp_enabled and user.totp_secret == staff["totp_secret"]  # TOTP stays on
 
 
 def test_totp_step_is_rate_limited(make_client, create_user, app):

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from config import ProductionConfig
-from saas import create_app
+from saas.app import create_app
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 # GET routes that also accept POST are form pages: GET renders, POST acts (checked below to change nothing on GET).

@@ -23,9 +23,9 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from config import TestingConfig
-from saas import create_app
-from saas.extensions import db, limiter
-from saas.tenancy import set_tenant
+from saas.app import create_app
+from saas.core.extensions import db, limiter
+from saas.core.tenancy import set_tenant
 from tests.conftest import BACKEND, PASSWORD, Client, best_answer_fields, fresh_database, valid_uscc
 
 THREADS = 6
@@ -76,14 +76,14 @@ def _register(app: Flask, n: int, email: str) -> tuple[uuid.UUID, uuid.UUID]:
 
 def _start(app: Flask, firm_id: uuid.UUID, user_id: uuid.UUID) -> tuple[uuid.UUID, list[Any]]:
     import scoring
-    from saas.assessments import services
+    from saas.assessments import instruments, services
     from saas.models import Firm, User, utcnow
 
     with app.test_request_context(method="POST"):
         s = db.session
         set_tenant(s, firm_id, user_id)
         assessment = services.start_assessment(s, s.get(Firm, firm_id), s.get(User, user_id), utcnow().date())
-        instrument = services.engine_instrument(assessment.instrument_version)
+        instrument = instruments.engine_instrument(assessment.instrument_version)
         questions = [q for d in scoring.questions_for(instrument, assessment.industry) for q in d.questions]
         s.commit()
         return assessment.id, questions
@@ -181,7 +181,7 @@ def test_five_simultaneous_registrations_with_one_email_give_one_account_and_fou
 def test_zero_result_searches_never_fail_under_writes_and_one_visitor_is_capped(standalone):
     """Eight threads search for random nothing (web and API) while two threads autosave answers; one more
     visitor (another address) searches too. No answer is a 500, and the log holds at most the cap per visitor."""
-    from saas.market.misses import log_for
+    from saas.marketplace.misses import log_for
     from saas.models import SearchGapVisit
 
     standalone.config.update(SEARCH_MISS_PER_VISITOR_DAY=15, SEARCH_MISS_NEW_QUERIES_DAY=10_000)
@@ -237,7 +237,7 @@ def test_four_simultaneous_saves_of_one_favourite_leave_it_saved(standalone):
     """A double (or quadruple) click on "Save ☆" asks for the saved state each time: concurrent requests (a unique
     key race on PostgreSQL, retried) and repeated ones leave it saved instead of toggling it back."""
     from saas.auth.services import create_user
-    from saas.market.services import ProductInput, clean, save_product
+    from saas.marketplace.services import ProductInput, clean, save_product
     from saas.models import Favourite, Firm, User, utcnow
     from tests.conftest import DEFAULT_SILK_ATTRIBUTES
 

@@ -12,7 +12,7 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-from saas import rls
+from saas.core import rls
 
 revision = "a9d859a909d5"
 down_revision = "4ad31902e045"

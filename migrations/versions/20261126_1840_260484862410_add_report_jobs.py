@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from saas import rls
+from saas.core import rls
 from saas.models.base import UTCDateTime
 
 revision = "260484862410"

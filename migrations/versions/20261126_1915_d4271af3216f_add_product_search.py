@@ -10,9 +10,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from saas import rls
+from saas.core import rls
+from saas.marketplace.text.pipeline import FTS5_TOKENIZE
 from saas.models.base import UTCDateTime
-from saas.search.text import FTS5_TOKENIZE
 
 revision = "d4271af3216f"
 down_revision = "c4dbd0d5273c"

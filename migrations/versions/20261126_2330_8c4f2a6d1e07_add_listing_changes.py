@@ -1,7 +1,7 @@
 """Add listing_changes: the change log of product_listings that keeps each process's in-memory listing index current.
 
 Search facets and sorting moved from grouped SQL passes to an in-memory column store of the public listings
-(``saas.market.listing_index``): a broad two-character query matches a third of the catalogue, and grouping or sorting
+(``marketplace.listing_index``): a broad two-character query matches a third of the catalogue, and grouping or sorting
 that many rows in SQL cost 50–100 ms. Every write to ``product_listings`` now appends the product's id here (by a
 trigger, so nothing that writes the listing can forget it); each process reads the rows after the last one it applied.
 
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from alembic import op
 
-from saas import rls
+from saas.core import rls
 
 revision = "8c4f2a6d1e07"
 down_revision = "5b1e0c7d9a21"

@@ -2,7 +2,7 @@
 
 Every zero-result search inserted a ``search_misses`` row inside the search's read transaction: under concurrency on
 SQLite a third of such searches failed with ``database is locked``, and any visitor could add rows without limit
-(7,216 in 15 s) to the text of the bureau's sourcing-gap report. ``saas.market.misses`` now buffers misses outside
+(7,216 in 15 s) to the text of the bureau's sourcing-gap report. ``saas.marketplace.misses`` now buffers misses outside
 the request's transaction and stores at most one row per (day, normalised query, visitor), with a per-visitor and a
 per-day cap on new queries; the report counts distinct visitors and days. ``visitor`` is a keyed hash, never an
 address. Old rows become one row per day and query, from an unknown visitor ('').
@@ -17,7 +17,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from saas import rls
+from saas.core import rls
 from saas.models.base import UTCDateTime
 
 revision = "e5a1c3b7d902"

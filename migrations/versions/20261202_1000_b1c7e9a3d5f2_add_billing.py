@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from saas import rls
+from saas.core import rls
 from saas.models.base import UTCDateTime
 
 revision = "b1c7e9a3d5f2"

@@ -7,7 +7,7 @@ from wtforms import PasswordField
 from wtforms.validators import DataRequired, Length
 
 from saas.auth.forms import _NewPasswordMixin
-from saas.forms import BaseForm
+from saas.web.forms import BaseForm
 
 
 class ChangePasswordForm(_NewPasswordMixin, BaseForm):

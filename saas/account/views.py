@@ -11,13 +11,14 @@ from sqlalchemy import select
 
 from saas.account.forms import ChangePasswordForm
 from saas.auth import services
-from saas.auth.forms import ConfirmForm, TwoFactorForm
+from saas.auth.forms import TwoFactorForm
 from saas.auth.sessions import revoke_sessions
 from saas.auth.views import qr_data_uri
-from saas.extensions import db, limiter
+from saas.core.extensions import db, limiter
+from saas.core.ratelimit import sensitive_limit
+from saas.core.security import login_required, new_totp_secret, totp_uri, verify_password
 from saas.models import UserSession, utcnow
-from saas.ratelimit import sensitive_limit
-from saas.security import login_required, new_totp_secret, totp_uri, verify_password
+from saas.web.forms import ConfirmForm
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 

@@ -1,7 +1,7 @@
 """``/api/v1``: a read-only JSON API over the published catalogue, described by ``/api/openapi.json``.
 
 It reuses the marketplace search (same pipeline, backends and facets); only published products and public supplier
-facts are exposed. Errors are JSON, never HTML or a traceback (see saas/errors.py).
+facts are exposed. Errors are JSON, never HTML or a traceback (see saas/core/errors.py).
 """
 
 from __future__ import annotations
@@ -9,19 +9,18 @@ from __future__ import annotations
 import copy
 import functools
 import uuid
-from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
-from saas import pagecache
-from saas.extensions import csrf, db
-from saas.links import external_url
-from saas.market import listing_index, services
-from saas.market.misses import note_if_empty
-from saas.market.search import MOQ_VALUES, SORTS, SearchParams, filterable, number_ranges, resolve_scope, search
-from saas.marketplace.attributes import format_number
+from saas.core import pagecache
+from saas.core.extensions import csrf, db
+from saas.core.links import external_url
+from saas.marketplace import listing_index, services
 from saas.marketplace.catalog import default_catalog
+from saas.marketplace.catalog.attributes import format_number
+from saas.marketplace.misses import note_if_empty
+from saas.marketplace.search import MOQ_VALUES, SORTS, InvalidSearch, SearchParams, filterable, number_ranges, search
 from saas.models import Product
 from saas.reference import COUNTIES
 
@@ -65,19 +64,6 @@ def _product_json(p: Product, *, detail: bool = False) -> dict[str, Any]:
     return data
 
 
-TRUE, FALSE = ("1", "true"), ("0", "false")
-
-
-def _bool_arg(name: str) -> bool | None:
-    """``true``/``1`` or ``false``/``0`` (or absent: false); None for anything else (``null``, ``yes`` …)."""
-    raw = request.args.get(name, "")
-    if raw in TRUE:
-        return True
-    if raw in FALSE or raw == "":
-        return False
-    return None
-
-
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name, str(default))
     try:
@@ -92,42 +78,14 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
 @bp.get("/v1/products")
 @pagecache.for_visitors(version=listing_index.generation)
 def products() -> Any:
-    industry = request.args.get("industry") or None
-    if industry is not None and industry not in {i.id for i in default_catalog().industries}:
-        return jsonify(error="unknown industry", status=400), 400
-    scope = resolve_scope(request.args.get("category"))  # every value of the category facet, industries included
-    if scope is None:
-        return jsonify(error="unknown category", status=400), 400
-    industry, category = scope[0] or industry, scope[1]
-    county = request.args.get("county") or None
-    if county is not None and county not in COUNTIES:
-        return jsonify(error="unknown county", status=400), 400
-    sort = request.args.get("sort", "relevance")
-    if sort not in SORTS:
-        return jsonify(error="unknown sort", status=400), 400
     per_page = _int_arg("per_page", current_app.config["PAGE_SIZE"], 1, MAX_PER_PAGE)
-    moq = request.args.getlist("moq")
-    if any(v not in MOQ_VALUES for v in moq):
-        return jsonify(error="unknown moq range", status=400), 400
-    verified = _bool_arg("verified")
-    if verified is None:
-        return jsonify(error="verified must be true or false", status=400), 400
-    params = SearchParams(
-        q=(request.args.get("q") or "")[:100],
-        industry=industry,
-        category=category,
-        county=county,
-        verified=verified,
-        sort=sort,
-        page=_int_arg("page", 1, 1, 10_000),
-        moq=tuple(moq),
-    )
-    attrs, problem = _attribute_args(params)
-    if problem:
-        return jsonify(error=problem, status=400), 400
-    params = replace(params, attrs=attrs)
+    page = _int_arg("page", 1, 1, 10_000)
+    try:
+        params = SearchParams.from_args(request.args, page, strict=True)
+    except InvalidSearch as refused:
+        return jsonify(error=refused.code, status=400), 400
     result = search(db.session, params, per_page, _lang())
-    note_if_empty(params, result)  # the sourcing-gap log: buffered, capped, outside this read (saas/market/misses.py)
+    note_if_empty(params, result)  # the sourcing-gap log: buffered, capped, outside this read (marketplace/misses.py)
     if not result.total:
         pagecache.dont_store()  # a search that finds nothing is logged: it runs every time
     return jsonify(
@@ -151,25 +109,6 @@ def products() -> Any:
             for af in result.attribute_facets
         ],
     )
-
-
-def _attribute_args(params: SearchParams) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], str | None]:
-    """Read ``a.<attribute>=<value>`` filters; they need a category, and name its filterable attributes only."""
-    keys = [k for k in request.args if k.startswith("a.")]
-    if not keys:
-        return (), None
-    offered = {attr.id: attr for attr in filterable(params)}
-    attrs = []
-    for key in keys:
-        attr = offered.get(key[2:])
-        if attr is None:
-            return (), f"{key} is not a filterable attribute of the chosen category"
-        allowed = [r[0] for r in number_ranges(attr)] if attr.type == "number" else [o.id for o in attr.options]
-        values = request.args.getlist(key)
-        if any(v not in allowed for v in values):
-            return (), f"unknown value for {key}"
-        attrs.append((attr.id, tuple(values)))
-    return tuple(attrs), None
 
 
 @bp.get("/v1/products/<uuid:product_id>")

@@ -14,7 +14,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 import scoring
-from saas.forms import Bounds, NumberRejected, read_decimal
+from saas.web.forms import Bounds, NumberRejected, read_decimal
 
 ROW_STATES = {
     "adoption": ("0", "1", "2", "3", "4", "5"),
@@ -45,7 +45,7 @@ KPI_LIMIT = Decimal("1e12")
 
 
 def _number(raw: str | None, question: scoring.Question) -> float | None:
-    """The number typed for a KPI (``saas.forms.read_decimal``: NaN, Infinity, ``1E+400`` … are refused)."""
+    """The number typed for a KPI (``saas.web.forms.read_decimal``: NaN, Infinity, ``1E+400`` … are refused)."""
     if question.value_range is not None:
         low, high = (Decimal(str(v)) for v in question.value_range)
     else:

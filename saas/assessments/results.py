@@ -7,21 +7,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import format_date, get_locale
+from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import scoring
 from saas.assessments import services
-from saas.charts import PALETTE, Series, history_svg, radar_svg
 from saas.models import Assessment, Firm, ScoreSnapshot
-
-
-def lang() -> str:
-    """Return the engine language code ("zh" or "en") for the current locale."""
-    locale = get_locale()
-    return "en" if locale is not None and locale.language == "en" else "zh"
+from saas.web.charts import PALETTE, Series, history_svg, radar_svg
+from saas.web.lang import ui_lang
 
 
 def _latest_snapshots(dbs: Session, firm: Firm) -> dict[Any, Any]:
@@ -55,7 +50,7 @@ def history(dbs: Session, firm: Firm, assessments: list[Assessment]) -> dict[str
 
 
 def _dimension_rows(instrument: scoring.Instrument, result: scoring.ScoreResult, industry: str) -> list[dict[str, Any]]:
-    lng = lang()
+    lng = ui_lang()
     rows = []
     for dim in scoring.questions_for(instrument, industry):
         views = {name: result.view(name) for name in ("self", "evidence", "verified")}
@@ -81,7 +76,7 @@ def _dimension_rows(instrument: scoring.Instrument, result: scoring.ScoreResult,
 
 
 def _advice(instrument: scoring.Instrument, result: scoring.ScoreResult, names: dict[str, str]) -> list[dict]:
-    lng = lang()
+    lng = ui_lang()
     tiers = {t.tier: t.label.get(lng) for t in instrument.params.cost_tiers}
     plans = []
     for plan in result.advice:
@@ -145,7 +140,7 @@ def build(
     staff: bool,
 ) -> dict[str, Any]:
     """Return the template context of the results page for one snapshot."""
-    lng = lang()
+    lng = ui_lang()
     result = services.stored_result(snapshot)
     view = services.headline_view(result, snapshot.kind)
     rows = _dimension_rows(instrument, result, assessment.industry)

@@ -9,108 +9,34 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import scoring
-from saas.audit import record_event
+from saas.assessments.instruments import active_instrument, engine_instrument, industry_pack
+from saas.benchmarking.services import refresh
+from saas.core.audit import record_event
+from saas.core.domain import Invalid
+from saas.core.tenancy import get_in_tenant_or_404, tenant_select
 from saas.models import (
     Assessment,
     AssessmentAnswer,
     AssessorOverride,
     Evidence,
     Firm,
-    InstrumentVersion,
     ScoreSnapshot,
     User,
     utcnow,
 )
-from saas.tenancy import tenant_select
-
-INSTRUMENTS_DIR = Path(__file__).resolve().parents[2] / "instruments"
-DEFAULT_INSTRUMENT = INSTRUMENTS_DIR / "jiaxing-v1.yaml"
 
 
-class AssessmentError(ValueError):
+class AssessmentError(Invalid):
     """A request the assessment rules refuse; ``code`` picks the user-facing message."""
 
     def __init__(self, code: str, **detail: Any) -> None:
         super().__init__(code)
-        self.code = code
         self.detail = detail
-
-
-class InstrumentChanged(RuntimeError):
-    """A published instrument version's file no longer matches the stored checksum."""
-
-
-# --- Instruments ----------------------------------------------------------------------------------------------
-
-
-def publish_instrument(dbs: Session, path: Path = DEFAULT_INSTRUMENT) -> InstrumentVersion:
-    """Store the instrument at ``path`` as a published version (idempotent); a changed published file is refused.
-
-    :raises InstrumentChanged: if the same id and version are already published with other content.
-    :raises scoring.InstrumentError: if the file is invalid.
-    """
-    data = scoring.read_instrument_data(path)
-    instrument = scoring.load_instrument(data, source=str(path))
-    existing = dbs.scalar(
-        select(InstrumentVersion).where(
-            InstrumentVersion.instrument_key == instrument.id, InstrumentVersion.version == instrument.version
-        )
-    )
-    if existing is not None:
-        if existing.checksum != instrument.checksum:
-            raise InstrumentChanged(
-                f"{instrument.id} {instrument.version} is published with checksum {existing.checksum[:12]}…; "
-                f"the file now has {instrument.checksum[:12]}…. Publish it as a new version instead."
-            )
-        return existing
-    for other in dbs.scalars(select(InstrumentVersion).where(InstrumentVersion.instrument_key == instrument.id)):
-        other.is_active = False
-    version = InstrumentVersion(
-        instrument_key=instrument.id,
-        version=instrument.version,
-        checksum=instrument.checksum,
-        title_zh=instrument.title.zh,
-        title_en=instrument.title.en,
-        content=data,
-        is_active=True,
-    )
-    dbs.add(version)
-    dbs.flush()
-    return version
-
-
-def active_instrument(dbs: Session) -> InstrumentVersion:
-    """Return the instrument version new assessments use, publishing the shipped one on first use."""
-    version = dbs.scalar(
-        select(InstrumentVersion).where(InstrumentVersion.is_active).order_by(InstrumentVersion.published_at.desc())
-    )
-    return version if version is not None else publish_instrument(dbs)
-
-
-_PARSED: dict[str, scoring.Instrument] = {}
-
-
-def engine_instrument(version: InstrumentVersion) -> scoring.Instrument:
-    """Return the parsed engine instrument of a stored version (parsed once per checksum and process)."""
-    instrument = _PARSED.get(version.checksum)
-    if instrument is None:
-        instrument = scoring.load_instrument(version.content, source=f"stored:{version.version}")
-        if instrument.checksum != version.checksum:
-            raise InstrumentChanged("stored instrument content does not match its checksum")
-        _PARSED[version.checksum] = instrument
-    return instrument
-
-
-def industry_pack(instrument: scoring.Instrument, firm: Firm) -> str:
-    """Return the firm's industry pack id, or "other" when the instrument has no pack for it."""
-    return firm.industry if firm.industry in scoring.industries(instrument) else "other"
 
 
 # --- Reading ----------------------------------------------------------------------------------------------------
@@ -407,8 +333,6 @@ def submit_assessment(
 
 def _refresh_benchmarks(dbs: Session, firm: Firm, assessment: Assessment) -> None:
     """Recompute the cohorts this firm belongs to, so peers see the new scores at once."""
-    from saas.benchmarking.services import refresh
-
     refresh(dbs, assessment.instrument_version, industry=firm.industry)
 
 
@@ -471,6 +395,5 @@ def verify_assessment(
 
 def get_assessment(dbs: Session, firm: Firm, assessment_id: uuid.UUID) -> Assessment:
     """Load one of the firm's assessments or 404."""
-    from saas.tenancy import get_in_tenant_or_404
 
     return get_in_tenant_or_404(dbs, Assessment, assessment_id, firm.id)

@@ -24,17 +24,17 @@ from flask_babel import gettext as _
 
 import scoring
 from saas.assessments import evidence as evidence_store
+from saas.assessments import instruments, services
 from saas.assessments import results as results_context
-from saas.assessments import services
 from saas.assessments.answers import AnswerRejected, form_state, parse_answer, typed_state
 from saas.assessments.labels import CONFIDENCE_LABELS, ERRORS, SCALE_LABELS, STATUS_LABELS
-from saas.auth.forms import ConfirmForm
-from saas.extensions import db
-from saas.forms import PERCENT, parse_decimal, without_control_characters
-from saas.links import safe_redirect_target
+from saas.core.extensions import db
+from saas.core.links import safe_redirect_target
+from saas.core.security import require_firm_member
+from saas.core.tenancy import get_in_tenant_or_404
 from saas.models import Evidence, utcnow
-from saas.security import require_firm_member
-from saas.tenancy import get_in_tenant_or_404
+from saas.web.forms import PERCENT, ConfirmForm, parse_decimal, without_control_characters
+from saas.web.lang import ui_lang
 
 bp = Blueprint("assessments", __name__, url_prefix="/assessments")
 bp.before_request(require_firm_member)
@@ -53,7 +53,7 @@ def _message(code: str, **detail: Any) -> str:
 
 def _load(assessment_id: uuid.UUID) -> tuple[Any, scoring.Instrument]:
     assessment = services.get_assessment(db.session, g.tenant, assessment_id)
-    return assessment, services.engine_instrument(assessment.instrument_version)
+    return assessment, instruments.engine_instrument(assessment.instrument_version)
 
 
 @bp.route("/")
@@ -298,7 +298,7 @@ def review(assessment_id: uuid.UUID) -> Any:
             if raw:
                 share = parse_decimal(raw, PERCENT)  # NaN, Infinity or 1E+400 is no share of anything
                 if share is None:
-                    refused.append(cat.name.get(results_context.lang()))
+                    refused.append(cat.name.get(ui_lang()))
                     continue
                 shares[cat.id] = float(share) / 100
         services.save_profile(db.session, g.tenant, assessment, list(dict.fromkeys(top)), shares)
@@ -308,7 +308,7 @@ def review(assessment_id: uuid.UUID) -> Any:
             flash(
                 _(
                     "Not saved, as they are not numbers from 0 to 100: %(fields)s.",
-                    fields=("、" if results_context.lang() == "zh" else ", ").join(refused),
+                    fields=("、" if ui_lang() == "zh" else ", ").join(refused),
                 ),
                 "warning",
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import (
     DataRequired,
@@ -17,10 +18,12 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from saas.extensions import db
-from saas.forms import EMPLOYEES, REVENUE_WAN, BaseForm, NumberField, choices_from
+from saas.auth.services import find_user
+from saas.core.extensions import db
+from saas.core.security import password_problem
+from saas.models import Firm
 from saas.reference import COUNTIES, INDUSTRIES, uscc_problem
-from saas.security import password_problem
+from saas.web.forms import EMPLOYEES, REVENUE_WAN, BaseForm, NumberField, choices_from
 
 
 class LoginForm(BaseForm):
@@ -62,7 +65,6 @@ class _UniqueEmailMixin:
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
 
     def validate_email(self, field: Any) -> None:
-        from saas.auth.services import find_user
 
         if find_user(db.session, field.data or "") is not None:
             raise ValidationError(_l("An account with this email already exists. Log in or reset your password."))
@@ -95,9 +97,6 @@ class FirmRegistrationForm(_UniqueEmailMixin, _NewPasswordMixin, BaseForm):
     owner_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=100)])
 
     def validate_uscc(self, field: Any) -> None:
-        from sqlalchemy import select
-
-        from saas.models import Firm
 
         problem = uscc_problem(field.data or "")
         if problem:
@@ -122,7 +121,3 @@ class ResetPasswordForm(_NewPasswordMixin, BaseForm):
 
 class AcceptInvitationForm(_NewPasswordMixin, BaseForm):
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=100)])
-
-
-class ConfirmForm(BaseForm):
-    """A form with only the CSRF token, for POST buttons."""

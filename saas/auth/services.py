@@ -11,14 +11,15 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from saas.audit import record_event
 from saas.auth.sessions import revoke_sessions
-from saas.links import external_url
-from saas.mail import send_mail
+from saas.core.audit import record_event
+from saas.core.domain import Forbidden
+from saas.core.links import external_url
+from saas.core.mail import send_mail
+from saas.core.security import hash_password, verify_totp
+from saas.core.tenancy import set_tenant
 from saas.models import AuthToken, Firm, Membership, User, UserSession, utcnow
 from saas.reference import size_class
-from saas.security import hash_password, verify_totp
-from saas.tenancy import set_tenant
 
 
 class EmailTaken(ValueError):
@@ -206,6 +207,6 @@ def enable_totp(dbs: Session, user: User, secret: str, code: str) -> bool:
 def disable_totp(dbs: Session, user: User) -> None:
     """Turn off TOTP (refused for staff, for whom it is mandatory)."""
     if user.mfa_required:
-        raise PermissionError("two-factor is mandatory for staff")
+        raise Forbidden("totp_mandatory")  # two-factor is mandatory for staff
     user.totp_secret, user.totp_enabled, user.totp_last_step = None, False, None
     record_event(dbs, user, "account.totp_disabled")

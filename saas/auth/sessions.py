@@ -16,10 +16,10 @@ from flask import current_app, g, request, session
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from saas.extensions import db
-from saas.forms import without_control_characters
+from saas.core.extensions import db
+from saas.core.tenancy import set_staff_scope, set_tenant
 from saas.models import Firm, Membership, User, UserSession, utcnow
-from saas.tenancy import set_staff_scope, set_tenant
+from saas.web.forms import without_control_characters
 
 TOUCH_EVERY = timedelta(minutes=1)
 

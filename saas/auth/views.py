@@ -11,12 +11,10 @@ import segno
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from saas.audit import record_event
 from saas.auth import services
 from saas.auth.forms import (
     AcceptInvitationForm,
     BuyerRegistrationForm,
-    ConfirmForm,
     FirmRegistrationForm,
     ForgotPasswordForm,
     LoginForm,
@@ -24,13 +22,15 @@ from saas.auth.forms import (
     TwoFactorForm,
 )
 from saas.auth.sessions import login_user, logout_user, switch_firm
-from saas.extensions import db, limiter
-from saas.links import referrer_path, safe_redirect_target
+from saas.core.audit import record_event
+from saas.core.extensions import db, limiter
+from saas.core.links import referrer_path, safe_redirect_target
+from saas.core.ratelimit import account_key, login_limit_account, login_limit_ip, sensitive_limit
+from saas.core.security import burn_password_check, new_totp_secret, totp_uri, verify_password
 from saas.models import User
 from saas.orgs import services as org_services
-from saas.ratelimit import account_key, login_limit_account, login_limit_ip, sensitive_limit
 from saas.reference import PARKS
-from saas.security import burn_password_check, new_totp_secret, totp_uri, verify_password
+from saas.web.forms import ConfirmForm
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 

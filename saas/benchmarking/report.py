@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 import scoring
 from saas.assessments import results as results_context
 from saas.benchmarking import services
-from saas.charts import PALETTE, Series, bar_svg, radar_svg, strip_svg
 from saas.models import Assessment, Firm, ScoreSnapshot
+from saas.web.charts import PALETTE, Series, bar_svg, radar_svg, strip_svg
+from saas.web.lang import ui_lang
 
 
 def build(
@@ -27,7 +28,7 @@ def build(
 
 
 def _benchmark(bench: services.Benchmark, context: dict[str, Any], instrument: scoring.Instrument) -> dict[str, Any]:
-    lng = results_context.lang()
+    lng = ui_lang()
     names = {d.id: d.name.get(lng) for d in instrument.dimensions}
     pos = bench.position
     sufficient = pos.cohort.sufficient

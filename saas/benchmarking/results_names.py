@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from saas.assessments import results
-from saas.assessments.services import active_instrument, engine_instrument
+from saas.assessments.instruments import active_instrument, engine_instrument
+from saas.web.lang import ui_lang
 
 
 def dimension_names(dbs: Session) -> dict[str, str]:
     """Return ``{dimension id: name}`` of the active instrument's maturity dimensions, in the current language."""
     instrument = engine_instrument(active_instrument(dbs))
-    lang = results.lang()
+    lang = ui_lang()
     return {d.id: d.name.get(lang) for d in instrument.dimensions if d.role == "maturity"}

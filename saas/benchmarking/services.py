@@ -16,12 +16,15 @@ from datetime import date
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import scoring
+from saas.assessments.instruments import engine_instrument
+from saas.core.tenancy import STAFF_SCOPE_KEY, set_staff_scope
 from saas.models import Assessment, CohortStatsRow, Firm, InstrumentVersion, ScoreSnapshot, utcnow
-from saas.tenancy import STAFF_SCOPE_KEY, set_staff_scope
+from saas.reference import COUNTIES, INDUSTRIES, SIZE_CLASSES
 
 
 def params() -> scoring.BenchmarkParams:
@@ -78,8 +81,6 @@ def _peer_rows(dbs: Session, version: InstrumentVersion) -> list[Any]:
 
 def maturity_dimensions(version: InstrumentVersion) -> list[str]:
     """Return the ids of the instrument's maturity dimensions (the radar axes)."""
-    from saas.assessments.services import engine_instrument
-
     return [d.id for d in engine_instrument(version).dimensions if d.role == "maturity"]
 
 
@@ -239,9 +240,6 @@ def _filters(level: str, peer: scoring.Peer) -> tuple[str | None, str | None, st
 
 def cohort_label(cohort: scoring.Cohort) -> str:
     """Return a readable, localised name of a cohort, e.g. "茧丝绸 · 桐乡市 · 小型"."""
-    from flask_babel import gettext as _
-
-    from saas.reference import COUNTIES, INDUSTRIES, SIZE_CLASSES
 
     parts = []
     if cohort.industry:

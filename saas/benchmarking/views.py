@@ -9,15 +9,16 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, send_fi
 from flask_babel import gettext as _
 
 from saas import billing
-from saas.assessments import results
+from saas.assessments import instruments
 from saas.assessments import services as assessment_services
-from saas.auth.forms import ConfirmForm
 from saas.benchmarking import report, services
-from saas.extensions import db
+from saas.core.extensions import db
+from saas.core.security import require_firm_member
+from saas.core.tenancy import get_in_tenant_or_404
 from saas.models import ReportJob, utcnow
 from saas.reports import services as reports
-from saas.security import require_firm_member
-from saas.tenancy import get_in_tenant_or_404
+from saas.web.forms import ConfirmForm
+from saas.web.lang import ui_lang
 
 bp = Blueprint("benchmarking", __name__, url_prefix="/benchmarking")
 bp.before_request(require_firm_member)
@@ -28,7 +29,7 @@ def _context(assessment_id: uuid.UUID) -> dict[str, Any]:
     snapshot = assessment_services.latest_snapshot(db.session, g.tenant, assessment)
     if snapshot is None:
         abort(404)
-    instrument = assessment_services.engine_instrument(assessment.instrument_version)
+    instrument = instruments.engine_instrument(assessment.instrument_version)
     return report.build(db.session, g.tenant, assessment, instrument, snapshot)
 
 
@@ -57,7 +58,7 @@ def _report_key(assessment_id: uuid.UUID) -> tuple[Any, Any, str]:
 
 
 def _locale() -> str:
-    return "en" if results.lang() == "en" else "zh_CN"
+    return "en" if ui_lang() == "en" else "zh_CN"
 
 
 @bp.route("/<uuid:assessment_id>/pdf", methods=["POST"])

@@ -13,6 +13,6 @@ if TYPE_CHECKING:
 def entitlements(firm: Firm, now: datetime, dbs: Any = None) -> Entitlements:
     """What ``firm`` may do at ``now``: the one decision, used by reports, products, bulk import and RFQs."""
     from saas.billing.services import entitlements_for
-    from saas.extensions import db
+    from saas.core.extensions import db
 
     return entitlements_for(dbs if dbs is not None else db.session, firm, now)

@@ -7,15 +7,16 @@ from typing import Any
 import click
 from flask import Flask, current_app
 
+from saas.billing import services
+from saas.billing.gateway import gateway_for
+from saas.core.extensions import db
+from saas.core.links import external_url
+from saas.core.tenancy import set_tenant
+from saas.models import utcnow
+
 
 def reconcile_now() -> dict[str, int]:
     """Run the reconciliation once; each event commits (or rolls back) on its own."""
-    from saas.billing import services
-    from saas.billing.gateway import gateway_for
-    from saas.extensions import db
-    from saas.links import external_url
-    from saas.models import utcnow
-    from saas.tenancy import set_tenant
 
     def run(step: Any) -> services.Effects:
         set_tenant(db.session, None)

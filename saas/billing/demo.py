@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from saas.billing import plans, services
+from saas.core.tenancy import set_tenant
 from saas.models import Firm, Membership, User
-from saas.tenancy import set_tenant
 
 DEMO_ROUND = "2026年第一批"
 

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
 
-from saas.forms import BaseForm, choices_from
+from saas.web.forms import BaseForm, choices_from
 
 TAX_NUMBER = Regexp(r"^[0-9A-Z]{15,20}$", message=_l("Enter a tax number of 15 to 20 digits or capital letters."))
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -22,6 +23,8 @@ from saas.billing import plans
 from saas.billing.errors import NoCustomer, SnapshotRequired, UnknownProduct, VoucherInvalid, VoucherUsed
 from saas.billing.gateway import Gateway
 from saas.billing.rights import BillingState, Entitlements, PassState, SubscriptionState, entitlements
+from saas.core.mail import send_mail
+from saas.core.tenancy import set_tenant, tenant_select
 from saas.models import (
     BillingCustomer,
     BillingEvent,
@@ -29,11 +32,12 @@ from saas.models import (
     Firm,
     InvoiceDetails,
     Membership,
+    Product,
     Purchase,
+    Quote,
     User,
     Voucher,
 )
-from saas.tenancy import set_tenant, tenant_select
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +84,6 @@ def entitlements_for(dbs: Session, firm: Firm, now: datetime) -> Entitlements:
 
 def product_limit_reached(dbs: Session, firm: Firm, rights: Entitlements) -> bool:
     """Whether the firm's live products (all but archived) have reached its plan's product limit."""
-    from saas.models import Product
 
     if rights.product_limit is None:
         return False
@@ -92,9 +95,6 @@ def product_limit_reached(dbs: Session, firm: Firm, rights: Entitlements) -> boo
 
 def rfq_quotes_left(dbs: Session, firm: Firm, rights: Entitlements, now: datetime) -> int:
     """RFQ quotes the firm may still send this calendar month (Asia/Shanghai)."""
-    from zoneinfo import ZoneInfo
-
-    from saas.models import Quote
 
     local = now.astimezone(ZoneInfo("Asia/Shanghai"))
     start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
@@ -399,8 +399,6 @@ def _invoice(dbs: Session, gw: Gateway, invoice_id: str, kind: str, now: datetim
                 )
             )
     elif kind == "invoice.payment_failed":
-        from saas.mail import send_mail
-
         for user in owners(dbs, firm):
             send_mail(dbs, user.email, "billing_payment_failed", user=user, firm=firm.name, link=portal_link)
     dbs.flush()

@@ -8,21 +8,21 @@ import uuid
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from saas.assessments import services as assessment_services
-from saas.auth.forms import ConfirmForm
 from saas.billing import errors, plans, services
 from saas.billing.forms import CheckoutForm, InvoiceDetailsForm, IssueVouchersForm, RedeemForm
 from saas.billing.gateway import gateway_for
-from saas.extensions import csrf, db
-from saas.forms import choices_from
-from saas.links import external_url
+from saas.core.extensions import csrf, db
+from saas.core.links import external_url
+from saas.core.security import require_firm_member, require_owner, require_staff
+from saas.core.tenancy import set_tenant, tenant_select
 from saas.models import Assessment, utcnow
 from saas.reference import COUNTIES
-from saas.security import require_firm_member, require_owner, require_staff
-from saas.tenancy import set_tenant, tenant_select
+from saas.web.forms import ConfirmForm, choices_from
 
 log = logging.getLogger(__name__)
 bp = Blueprint("billing", __name__, url_prefix="/billing")
@@ -56,7 +56,6 @@ def message(exc: errors.BillingError) -> str:
 
 
 def _locale() -> str:
-    from flask_babel import get_locale
 
     return "en" if get_locale().language == "en" else "zh_CN"
 

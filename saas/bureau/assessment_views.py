@@ -13,18 +13,18 @@ from flask import abort, current_app, flash, g, redirect, render_template, reque
 from flask_babel import gettext as _
 
 import scoring
+from saas.assessments import instruments, services
 from saas.assessments import results as results_context
-from saas.assessments import services
 from saas.assessments.answers import AnswerRejected, form_state, parse_answer
 from saas.assessments.labels import ERRORS, OVERRIDE_LABELS, SCALE_LABELS, STATUS_LABELS
 from saas.assessments.views import send_evidence
-from saas.auth.forms import ConfirmForm
 from saas.bureau import services as bureau_services
 from saas.bureau.views import bp
-from saas.extensions import db
-from saas.forms import has_control_characters, page_number, past_last_page
+from saas.core.extensions import db
+from saas.core.tenancy import get_in_tenant_or_404, set_tenant
 from saas.models import Evidence
-from saas.tenancy import get_in_tenant_or_404, set_tenant
+from saas.web.forms import ConfirmForm, has_control_characters
+from saas.web.pagination import page_number, paginate
 
 
 @bp.route("/assessments")
@@ -33,14 +33,15 @@ def assessments() -> Any:
     per_page = current_app.config["PAGE_SIZE"]
     page = page_number()
     rows, total = bureau_services.page_of_assessments(db.session, g.user, status, page, per_page)
-    if (last := past_last_page(page, total, per_page)) is not None:
-        return last
+    pager = paginate(page, total, per_page)
+    if pager.redirect is not None:
+        return pager.redirect
     return render_template(
         "bureau/assessments.html",
         rows=rows,
         total=total,
         page=page,
-        pages=max(1, -(-total // per_page)),
+        pages=pager.pages,
         status=status,
         status_labels=STATUS_LABELS,
     )
@@ -52,7 +53,7 @@ def _load(firm_id: uuid.UUID, assessment_id: uuid.UUID) -> tuple[Any, Any, scori
     assessment = services.get_assessment(db.session, firm, assessment_id)
     if assessment.status == "draft":
         abort(404)  # drafts are the firm's own work in progress
-    return firm, assessment, services.engine_instrument(assessment.instrument_version)
+    return firm, assessment, instruments.engine_instrument(assessment.instrument_version)
 
 
 @bp.route("/assessments/<uuid:firm_id>/<uuid:assessment_id>")

@@ -26,6 +26,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from saas.benchmarking.services import system_read
 from saas.bureau import suppression as sdc
 from saas.models import Assessment, Firm, ScoreSnapshot, User, utcnow
 from saas.reference import COUNTIES, INDUSTRIES
@@ -94,7 +95,6 @@ def _records(dbs: Session) -> list[Record]:
     scopes' exports together would give back what each hides (see docs/suppression.md §5). Only the staff member's
     own scope is printed. On PostgreSQL the read runs with the city-wide staff scope for this statement only.
     """
-    from saas.benchmarking.services import system_read
 
     stmt = (
         select(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import g, render_template, send_file
+from flask import abort, g, render_template, request, send_file
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -13,8 +13,12 @@ from openpyxl.styles import Font
 from saas.benchmarking.results_names import dimension_names
 from saas.bureau import dashboard
 from saas.bureau.views import bp
-from saas.charts import heatmap_svg
-from saas.extensions import db
+from saas.core.extensions import db
+from saas.core.pdf import render_pdf
+from saas.core.security import in_staff_scope
+from saas.models import utcnow
+from saas.reference import COUNTIES, INDUSTRIES
+from saas.web.charts import heatmap_svg
 
 
 def _tables() -> list[dashboard.Table]:
@@ -89,12 +93,6 @@ def _xlsx_value(table: dashboard.Table, row: str, column: str) -> Any:
 @bp.route("/reports/cohort.pdf")
 def cohort_pdf() -> Any:
     """A PDF of the dashboard tables for one industry or one county (within the staff scope), suppression kept."""
-    from flask import abort, request
-
-    from saas.models import utcnow
-    from saas.pdf import render_pdf
-    from saas.reference import COUNTIES, INDUSTRIES
-    from saas.security import in_staff_scope
 
     industry = request.args.get("industry") if request.args.get("industry") in INDUSTRIES else None
     county = request.args.get("county") if request.args.get("county") in COUNTIES else None

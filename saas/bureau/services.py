@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from flask import abort
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from saas.audit import record_event
+from saas.core.audit import record_event
+from saas.core.domain import NotFound
+from saas.core.security import in_staff_scope
 from saas.models import Assessment, AuditEvent, Firm, ScoreSnapshot, User, utcnow
-from saas.security import in_staff_scope
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def get_firm_in_scope(dbs: Session, staff: User, firm_id: uuid.UUID) -> Firm:
     """Load a firm the staff member may see; anything outside the scope is a 404."""
     firm = dbs.get(Firm, firm_id)
     if firm is None or not in_staff_scope(staff, firm.county):
-        abort(404)
+        raise NotFound("firm")
     return firm
 
 

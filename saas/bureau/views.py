@@ -8,12 +8,12 @@ from typing import Any
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from saas.auth.forms import ConfirmForm
 from saas.bureau import services
-from saas.extensions import db
-from saas.forms import page_number, past_last_page
+from saas.core.extensions import db
+from saas.core.security import require_staff
 from saas.reference import COUNTIES, INDUSTRIES
-from saas.security import require_staff
+from saas.web.forms import ConfirmForm
+from saas.web.pagination import page_number, paginate
 
 bp = Blueprint("bureau", __name__, url_prefix="/bureau")
 bp.before_request(require_staff)
@@ -31,14 +31,15 @@ def home() -> Any:
     per_page = current_app.config["PAGE_SIZE"]
     page = page_number()
     firms, total = services.page_of_firms(db.session, g.user, flt, page, per_page)
-    if (last := past_last_page(page, total, per_page)) is not None:
-        return last
+    pager = paginate(page, total, per_page)
+    if pager.redirect is not None:
+        return pager.redirect
     return render_template(
         "bureau/home.html",
         firms=firms,
         total=total,
         page=page,
-        pages=max(1, -(-total // per_page)),
+        pages=pager.pages,
         flt=flt,
         by_county=services.counts_by(db.session, g.user, "county"),
         by_industry=services.counts_by(db.session, g.user, "industry"),

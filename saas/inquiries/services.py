@@ -18,17 +18,18 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import abort, current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from saas.forms import QUANTITY, has_control_characters, parse_decimal
-from saas.limits import check_daily, hold_allowance, local_day_start
-from saas.links import external_url
-from saas.mail import send_mail
+from saas.core.domain import Invalid, NotFound
+from saas.core.limits import check_daily, hold_allowance, local_day_start
+from saas.core.links import external_url
+from saas.core.mail import send_mail
+from saas.core.tenancy import acting_in_tenant, get_in_tenant_or_404
 from saas.models import Firm, Inquiry, InquiryMessage, Product, User, utcnow
 from saas.orgs.services import member_users
-from saas.tenancy import acting_in_tenant, get_in_tenant_or_404
+from saas.web.forms import QUANTITY, has_control_characters, parse_decimal
+from saas.web.pagination import page_count
 
 MAX_BODY = 2000
 WINDOW_DAYS = 90
@@ -36,13 +37,9 @@ ANSWER_HOURS = 24
 MIN_SAMPLE = 5
 
 
-class InquiryRefused(Exception):
+class InquiryRefused(Invalid):
     """The inquiry cannot be sent; ``code`` says why (own_product, staff, empty, control_chars, too_long,
     bad_quantity)."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 def clean_body(text: str) -> str:
@@ -57,19 +54,24 @@ def clean_body(text: str) -> str:
     return body
 
 
-def sent_today(dbs: Session, buyer: User) -> int:
+def sent_today(dbs: Session, buyer: User, now: datetime) -> int:
     """Inquiries the buyer started since midnight in Jiaxing (across suppliers: the buyer's own rows only)."""
     stmt = (
         select(func.count())
         .select_from(Inquiry)
-        .where(Inquiry.buyer_id == buyer.id, Inquiry.created_at >= local_day_start(utcnow()))
+        .where(Inquiry.buyer_id == buyer.id, Inquiry.created_at >= local_day_start(now))
         .execution_options(all_tenants=True)
     )
     return dbs.scalar(stmt) or 0
 
 
-def start(dbs: Session, buyer: User, product: Product, text: str, quantity: str = "") -> Inquiry:
+def start(
+    dbs: Session, buyer: User, product: Product, text: str, quantity: str = "", *, now: datetime, daily_limit: int
+) -> Inquiry:
     """Open a thread on a published product and tell the supplier's members by email.
+
+    ``now`` is the clock and ``daily_limit`` the buyer's allowance per day (``INQUIRY_DAILY_LIMIT``): the view passes
+    them, like ``rfqs.services.create_rfq``.
 
     :raises InquiryRefused: for bad input or an own product; :raises DailyLimitReached: over the daily allowance.
     """
@@ -82,8 +84,7 @@ def start(dbs: Session, buyer: User, product: Product, text: str, quantity: str 
     if quantity.strip() and qty is None:
         raise InquiryRefused("bad_quantity")
     hold_allowance(dbs, "inquiries", buyer.id)
-    check_daily(sent_today(dbs, buyer), current_app.config["INQUIRY_DAILY_LIMIT"])
-    now = utcnow()
+    check_daily(sent_today(dbs, buyer, now), daily_limit)
     with acting_in_tenant(dbs, product.firm_id):
         inquiry = Inquiry(
             firm_id=product.firm_id,
@@ -111,10 +112,11 @@ def start(dbs: Session, buyer: User, product: Product, text: str, quantity: str 
     return inquiry
 
 
-def reply(dbs: Session, inquiry: Inquiry, sender: User, text: str, *, from_supplier: bool) -> InquiryMessage:
+def reply(
+    dbs: Session, inquiry: Inquiry, sender: User, text: str, *, from_supplier: bool, now: datetime
+) -> InquiryMessage:
     """Add a message to a thread the caller has already been authorised for, and email the other side."""
     body = clean_body(text)
-    now = utcnow()
     with acting_in_tenant(dbs, inquiry.firm_id):
         message = InquiryMessage(
             firm_id=inquiry.firm_id,
@@ -179,7 +181,7 @@ def for_buyer(dbs: Session, buyer: User, inquiry_id: uuid.UUID) -> Inquiry:
         .execution_options(all_tenants=True)
     )
     if inquiry is None:
-        abort(404)
+        raise NotFound("inquiry")
     return inquiry
 
 
@@ -230,7 +232,7 @@ def buyer_inbox(dbs: Session, buyer: User, page: int, per_page: int) -> Page:
     firm_ids = {i.firm_id for i in items}
     names = dict(dbs.execute(select(Firm.id, Firm.name).where(Firm.id.in_(firm_ids))).all()) if firm_ids else {}
     unread = {i.id for i in items if is_unread(i, for_supplier_side=False)}
-    return Page(items, total, max(1, -(-total // per_page)), products_of(dbs, items), names, unread)
+    return Page(items, total, page_count(total, per_page), products_of(dbs, items), names, unread)
 
 
 def supplier_inbox(dbs: Session, firm: Firm, page: int, per_page: int, *, unanswered: bool = False) -> Page:
@@ -242,7 +244,7 @@ def supplier_inbox(dbs: Session, firm: Firm, page: int, per_page: int, *, unansw
     buyer_ids = {i.buyer_id for i in items}
     names = dict(dbs.execute(select(User.id, User.name).where(User.id.in_(buyer_ids))).all()) if buyer_ids else {}
     unread = {i.id for i in items if is_unread(i, for_supplier_side=True)}
-    return Page(items, total, max(1, -(-total // per_page)), products_of(dbs, items), names, unread)
+    return Page(items, total, page_count(total, per_page), products_of(dbs, items), names, unread)
 
 
 def _page(dbs: Session, stmt, page: int, per_page: int) -> tuple[int, list[Inquiry]]:  # type: ignore[no-untyped-def]

@@ -8,13 +8,14 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from saas.auth.forms import ConfirmForm
-from saas.extensions import db
-from saas.forms import page_number, past_last_page
+from saas.core.extensions import db
+from saas.core.limits import DailyLimitReached
+from saas.core.security import login_required, require_firm_member
 from saas.inquiries import services
-from saas.limits import DailyLimitReached
-from saas.market.services import get_published
-from saas.security import login_required, require_firm_member
+from saas.marketplace.services import get_published
+from saas.models import utcnow
+from saas.web.forms import ConfirmForm
+from saas.web.pagination import page_number, paginate
 
 bp = Blueprint("inquiries", __name__)
 
@@ -53,7 +54,13 @@ def new(product_id: uuid.UUID) -> Any:
             abort(400)
         try:
             inquiry = services.start(
-                db.session, g.user, product, request.form.get("body", ""), request.form.get("quantity", "")
+                db.session,
+                g.user,
+                product,
+                request.form.get("body", ""),
+                request.form.get("quantity", ""),
+                now=utcnow(),
+                daily_limit=current_app.config["INQUIRY_DAILY_LIMIT"],
             )
         except services.InquiryRefused as exc:
             db.session.rollback()
@@ -73,8 +80,9 @@ def new(product_id: uuid.UUID) -> Any:
 def buyer_index() -> Any:
     number, per_page = page_number(), current_app.config["PAGE_SIZE"]
     page = services.buyer_inbox(db.session, g.user, number, per_page)
-    if (last := past_last_page(number, page.total, per_page)) is not None:
-        return last
+    pager = paginate(number, page.total, per_page)
+    if pager.redirect is not None:
+        return pager.redirect
     return render_template("inquiries/index.html", page=page, side="buyer", current=number)
 
 
@@ -96,8 +104,9 @@ def supplier_index() -> Any:
     unanswered = request.args.get("show") == "unanswered"
     number, per_page = page_number(), current_app.config["PAGE_SIZE"]
     page = services.supplier_inbox(db.session, g.tenant, number, per_page, unanswered=unanswered)
-    if (last := past_last_page(number, page.total, per_page)) is not None:
-        return last
+    pager = paginate(number, page.total, per_page)
+    if pager.redirect is not None:
+        return pager.redirect
     return render_template("inquiries/index.html", page=page, side="supplier", current=number, unanswered=unanswered)
 
 
@@ -117,7 +126,9 @@ def _thread(inquiry: Any, *, from_supplier: bool) -> Any:
         if not form.validate_on_submit():
             abort(400)
         try:
-            services.reply(db.session, inquiry, g.user, request.form.get("body", ""), from_supplier=from_supplier)
+            services.reply(
+                db.session, inquiry, g.user, request.form.get("body", ""), from_supplier=from_supplier, now=utcnow()
+            )
         except services.InquiryRefused as exc:
             db.session.rollback()
             error, status = refusal_message(exc.code), 400

@@ -55,7 +55,7 @@ class TimestampMixin:
 class TenantScoped:
     """A firm-owned row: ``firm_id`` leads the primary key, so the table can be distributed by tenant.
 
-    The ORM guard in ``saas/tenancy.py`` adds ``firm_id = <current tenant>`` to every query on these models and
+    The ORM guard in ``saas/core/tenancy.py`` adds ``firm_id = <current tenant>`` to every query on these models and
     PostgreSQL row-level security repeats the rule in the database.
     """
 

@@ -58,7 +58,7 @@ class Product(TenantScoped, Base):
 class SearchGapVisit(Base):
     """One visitor's search for one thing that found nothing, once per day: the bureau's sourcing-gap report.
 
-    Written only by ``saas.market.misses`` (batched, capped per visitor and per day, never in a search's
+    Written only by ``saas.marketplace.misses`` (batched, capped per visitor and per day, never in a search's
     transaction). ``visitor`` is a keyed hash of the client's network (IPv4 address or IPv6 /64), never the address
     itself; no user is recorded. The report counts distinct visitors and days, so repeating a search adds nothing.
     """

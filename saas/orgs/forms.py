@@ -7,8 +7,8 @@ from wtforms import EmailField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from saas.forms import EMPLOYEES, REVENUE_WAN, BaseForm, NumberField, choices_from
 from saas.reference import CERTIFICATIONS, FIRM_ROLE_LABELS
+from saas.web.forms import EMPLOYEES, REVENUE_WAN, BaseForm, NumberField, choices_from
 
 
 class FirmProfileForm(BaseForm):

@@ -11,15 +11,16 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from saas.audit import record_event
-from saas.links import external_url
-from saas.mail import send_mail
+from saas.core.audit import record_event
+from saas.core.domain import Invalid
+from saas.core.links import external_url
+from saas.core.mail import send_mail
+from saas.core.tenancy import acting_in_tenant, set_tenant, tenant_select
 from saas.models import Firm, Invitation, Membership, User, utcnow
 from saas.reference import CERTIFICATIONS, size_class
-from saas.tenancy import acting_in_tenant, set_tenant, tenant_select
 
 
-class MembershipError(ValueError):
+class MembershipError(Invalid):
     """A member change that would break the firm (for example, removing its last owner)."""
 
 

@@ -8,14 +8,14 @@ from typing import Any
 from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from saas.auth.forms import ConfirmForm
 from saas.auth.sessions import switch_firm
-from saas.extensions import db
+from saas.core.extensions import db
+from saas.core.security import require_firm_member, require_owner
+from saas.core.tenancy import get_in_tenant_or_404
 from saas.models import Invitation, Membership
 from saas.orgs import services
 from saas.orgs.forms import FirmProfileForm, InviteForm, RoleForm
-from saas.security import require_firm_member, require_owner
-from saas.tenancy import get_in_tenant_or_404
+from saas.web.forms import ConfirmForm
 
 bp = Blueprint("orgs", __name__, url_prefix="/firm")
 bp.before_request(require_firm_member)

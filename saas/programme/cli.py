@@ -5,6 +5,15 @@ from __future__ import annotations
 import click
 from flask import Flask
 
+from saas.core.extensions import db
+from saas.core.links import public_request_context
+from saas.core.security import password_problem
+from saas.core.tenancy import set_staff_scope
+from saas.models import utcnow
+from saas.programme.audit import verify_chain
+from saas.programme.experts import create_expert_user, send_reminders
+from saas.reference import COUNTIES
+
 
 def register(app: Flask) -> None:
     """Attach the programme's commands to ``app.cli`` (called from ``saas/cli.py``)."""
@@ -12,8 +21,6 @@ def register(app: Flask) -> None:
     @app.cli.command("audit-verify")
     def audit_verify() -> None:
         """Recompute the programme audit chain; exit 1 naming the first broken link."""
-        from saas.extensions import db
-        from saas.programme.audit import verify_chain
 
         report = verify_chain(db.session)
         if report.ok:
@@ -30,11 +37,6 @@ def register(app: Flask) -> None:
     @click.option("--days-before", default=3, show_default=True)
     def programme_remind(days_before: int) -> None:
         """Email experts about reviews due within DAYS_BEFORE days (once per assignment; run daily)."""
-        from saas.extensions import db
-        from saas.links import public_request_context
-        from saas.models import utcnow
-        from saas.programme.experts import send_reminders
-        from saas.tenancy import set_staff_scope
 
         set_staff_scope(db.session, "*")  # a system job reading every firm's assignments (RLS staff-read)
         with public_request_context(app):
@@ -50,10 +52,6 @@ def register(app: Flask) -> None:
     @click.password_option()
     def create_expert(email: str, name: str, county: str | None, affiliations: tuple[str, ...], password: str) -> None:
         """Create a 评审专家 with TOTP enrolled (printed once); TOTP is mandatory for experts."""
-        from saas.extensions import db
-        from saas.programme.experts import create_expert_user
-        from saas.reference import COUNTIES
-        from saas.security import password_problem
 
         if county is not None and county not in COUNTIES:
             raise click.BadParameter(f"county must be one of {', '.join(COUNTIES)}", param_hint="--county")

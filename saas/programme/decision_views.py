@@ -10,14 +10,17 @@ from flask import abort, flash, g, redirect, render_template, request, send_file
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from sqlalchemy import select
 
-from saas.auth.forms import ConfirmForm
-from saas.extensions import db, limiter
-from saas.forms import Bounds, NumberRejected, read_decimal
-from saas.models import utcnow
+from saas.core.extensions import db, limiter
+from saas.core.pdf import render_pdf
+from saas.models import Firm, utcnow
+from saas.models.programme import ProgrammeApplication, ProgrammeDecision
 from saas.programme import decisions, labels, services
 from saas.programme.errors import InvalidInput
 from saas.programme.views import _staff_guard, bp
+from saas.reference import COUNTIES, INDUSTRIES
+from saas.web.forms import Bounds, ConfirmForm, NumberRejected, read_decimal
 
 OBJECTION_LIMIT = "5 per hour"
 PUBLIC_STATES = ("publicity", "final", "follow_up", "archived")
@@ -46,10 +49,6 @@ def _preview_changes() -> tuple[dict[str, Any], dict[str, str]]:
 
 
 def _firm_names(ranking: Any) -> dict[str, str]:
-    from sqlalchemy import select
-
-    from saas.models import Firm
-    from saas.models.programme import ProgrammeApplication
 
     ids = [uuid.UUID(e.application_id) for e in ranking.entries]
     if not ids:
@@ -110,7 +109,6 @@ def confirm_decision(round_id: uuid.UUID, decision_id: uuid.UUID) -> Any:
     if (guard := _staff_guard()) is not None:
         return guard
     rnd = services.get_round(db.session, round_id)
-    from saas.models.programme import ProgrammeDecision
 
     decision = db.session.get(ProgrammeDecision, decision_id)
     if decision is None or decision.round_id != rnd.id:
@@ -206,7 +204,6 @@ def lodge_objection(round_id: uuid.UUID, application_id: uuid.UUID) -> Any:
 @bp.route("/rounds/<uuid:round_id>/final.xlsx")
 def final_xlsx(round_id: uuid.UUID) -> Any:
     rnd = _public_round(round_id, FINAL_STATES)
-    from saas.reference import COUNTIES, INDUSTRIES
 
     book = Workbook()
     sheet = book.active
@@ -232,8 +229,6 @@ def final_xlsx(round_id: uuid.UUID) -> Any:
 @bp.route("/rounds/<uuid:round_id>/final.pdf")
 def final_pdf(round_id: uuid.UUID) -> Any:
     rnd = _public_round(round_id, FINAL_STATES)
-    from saas.pdf import render_pdf
-    from saas.reference import COUNTIES, INDUSTRIES
 
     decision = decisions.confirmed_decision(db.session, rnd)
     rows = [

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from saas.core.tenancy import acting_in_tenant
 from saas.models import Firm, User
 from saas.models.programme import (
     ProgrammeApplication,
@@ -23,9 +24,9 @@ from saas.models.programme import (
     ProgrammeObjection,
     ProgrammeRound,
 )
-from saas.programme import audit
+from saas.programme import audit, services
+from saas.programme.access import beijing_today, require_city_staff
 from saas.programme.errors import InvalidInput, NotFound, ProgrammeError
-from saas.tenancy import acting_in_tenant
 from scoring import codec
 from scoring import programme as engine
 
@@ -45,9 +46,8 @@ def _json(value: Any) -> Any:
 
 
 def _require_city(staff: User) -> None:
-    from saas.programme.services import _require_city_staff
 
-    _require_city_staff(staff)
+    require_city_staff(staff)
 
 
 def round_applications(dbs: Session, rnd: ProgrammeRound) -> list[ProgrammeApplication]:
@@ -322,7 +322,6 @@ def lodge_objection(
     now: datetime,
 ) -> ProgrammeObjection:
     """Anyone may object to a 公示 entry during the period, with contact details and a reason."""
-    from saas.programme.services import beijing_today
 
     if rnd.status != "publicity":
         raise ProgrammeError("not_in_publicity")
@@ -380,7 +379,6 @@ def answer_objection(
     now: datetime,
 ) -> None:
     """Staff answer an objection; an upheld one removes the entry from the list, with the answer as the reason."""
-    from saas.programme import services
 
     _require_city(staff)
     if objection.status != "open":

@@ -17,11 +17,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from saas.core.tenancy import set_staff_scope, set_tenant
 from saas.models import Firm, Membership, ScoreSnapshot, User, utcnow
 from saas.models.programme import ProgrammeApplication, ProgrammeAssignment, ProgrammeRound
 from saas.programme import decisions, experts, services
 from saas.programme.errors import ProgrammeError
-from saas.tenancy import set_staff_scope, set_tenant
+from saas.tools import demo as base_demo
 
 DEMO_DOMAIN = "demo.jx.example"
 DEMO_EXPERTS = (
@@ -55,9 +56,8 @@ def demo_logins() -> list[str]:
 
 def demo_trade(industry: str) -> str:
     """The Chinese trade word of an industry, as the demo firm names use it (丝绸, 皮革 …)."""
-    from saas.demo import TRADE
 
-    return TRADE[industry][0]
+    return base_demo.TRADE[industry][0]
 
 
 def _owner(dbs: Session, firm: Firm) -> User:
@@ -80,11 +80,10 @@ def _input(firm: Firm, project: dict[str, Any] | None = None) -> services.Applic
 
 
 def seed_programme(dbs: Session, rng: random.Random, password_hash: str) -> None:
-    from saas.demo import create_staff_user
 
     city = dbs.scalar(select(User).where(User.email == "staff@" + DEMO_DOMAIN))
     assert city is not None
-    second, _uri = create_staff_user(
+    second, _uri = base_demo.create_staff_user(
         dbs,
         email=SECOND_STAFF[0],
         name=SECOND_STAFF[1],

@@ -9,13 +9,12 @@ from typing import Any
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from saas.auth.forms import ConfirmForm
-from saas.extensions import db
-from saas.forms import Bounds, NumberRejected, has_control_characters, read_decimal
+from saas.core.extensions import db
 from saas.models import Firm, utcnow
 from saas.programme import experts, labels, services
 from saas.programme.errors import InvalidInput
 from saas.programme.views import _staff_guard, bp
+from saas.web.forms import Bounds, ConfirmForm, NumberRejected, has_control_characters, read_decimal
 from scoring import programme as engine
 
 MAX_COMMENT = 1000

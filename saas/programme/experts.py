@@ -9,12 +9,17 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from saas.auth.services import create_user
+from saas.core.links import external_url
+from saas.core.mail import send_mail
+from saas.core.security import new_totp_secret, totp_uri
+from saas.core.tenancy import acting_in_tenant, set_tenant
 from saas.models import Firm, User, utcnow
 from saas.models.programme import ExpertProfile, ProgrammeApplication, ProgrammeAssignment, ProgrammeRound
 from saas.programme import audit
+from saas.programme.access import beijing_today, require_city_staff
 from saas.programme.errors import InvalidInput, NotFound, ProgrammeError
-from saas.security import new_totp_secret, totp_uri
-from saas.tenancy import acting_in_tenant, set_tenant
+from scoring import codec
 from scoring import programme as engine
 
 
@@ -29,7 +34,6 @@ def create_expert_user(
     secret: str | None = None,
 ) -> tuple[User, str]:
     """Create an expert with TOTP enrolled and a profile; return the user and the authenticator URI."""
-    from saas.auth.services import create_user
 
     firm_ids = []
     for uscc in affiliation_usccs:
@@ -97,9 +101,8 @@ def assign_experts(dbs: Session, staff: User, rnd: ProgrammeRound, *, now: datet
     assigned to it again. Returns the number of new assignments; an application left short is reported by
     ``shortfalls``.
     """
-    from saas.programme.services import _require_city_staff
 
-    _require_city_staff(staff)
+    require_city_staff(staff)
     if rnd.status != "expert_review":
         raise ProgrammeError("not_in_expert_review", status=rnd.status)
     params = engine.RoundParams.from_dict(rnd.params)
@@ -191,9 +194,6 @@ def _assign(
     )
     expert = dbs.get(User, expert_id)
     if expert is not None:
-        from saas.links import external_url
-        from saas.mail import send_mail
-
         send_mail(
             dbs,
             expert.email,
@@ -349,7 +349,6 @@ def _load_key(dbs: Session, rnd: ProgrammeRound):  # type: ignore[no-untyped-def
 
 
 def codec_dict(verdict: engine.ProjectScore) -> dict:
-    from scoring import codec
 
     return codec.to_dict(verdict)
 
@@ -413,9 +412,6 @@ REMIND_DAYS_BEFORE = 3
 
 def send_reminders(dbs: Session, *, now: datetime, days_before: int = REMIND_DAYS_BEFORE) -> int:
     """Email each expert once about an open assignment due within ``days_before`` days (run daily by cron)."""
-    from saas.links import external_url
-    from saas.mail import send_mail
-    from saas.programme.services import beijing_today
 
     today = beijing_today(now)
     due = dbs.scalars(

@@ -9,8 +9,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from saas.forms import BaseForm, Bounds, NumberField, choices_from
 from saas.programme.labels import ROUND_KIND
+from saas.web.forms import BaseForm, Bounds, NumberField, choices_from
 
 YEAR = Bounds(2020, 2100, places=0)
 SEATS = Bounds(0, 1000, places=0)

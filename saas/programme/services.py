@@ -17,12 +17,15 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from saas.core.links import external_url
+from saas.core.mail import send_mail
+from saas.core.security import in_staff_scope
+from saas.core.tenancy import acting_in_tenant, set_tenant
 from saas.models import Firm, Membership, ScoreSnapshot, User
 from saas.models.programme import ProgrammeApplication, ProgrammeEvent, ProgrammeRound
-from saas.programme import audit
+from saas.programme import audit, decisions
+from saas.programme.access import act_as_staff, beijing_today, require_city_staff
 from saas.programme.errors import InvalidInput, NotFound, ProgrammeError
-from saas.security import in_staff_scope
-from saas.tenancy import set_tenant
 from scoring import programme as engine
 
 #: The round's states in order; each transition goes to the next one only (``advance_round``).
@@ -40,11 +43,6 @@ ROUND_FLOW = (
 #: Applications a firm may still change (and the county may not yet review).
 EDITABLE = ("draft", "returned")
 BEIJING_OFFSET_HOURS = 8
-
-
-def beijing_today(now: datetime) -> date:
-    """Return the Beijing date of an aware UTC time (the engine's own conversion)."""
-    return engine.local_date(now)
 
 
 # --- Rounds ---------------------------------------------------------------------------------------------------
@@ -79,7 +77,7 @@ def _check_dates(data: RoundInput) -> None:
 
 def create_round(dbs: Session, staff: User, data: RoundInput, *, now: datetime) -> ProgrammeRound:
     """Create a draft round with the kind's default parameters and ``data.changes`` applied."""
-    _require_city_staff(staff)
+    require_city_staff(staff)
     _check_dates(data)
     rnd = ProgrammeRound(
         year=data.year,
@@ -101,7 +99,7 @@ def create_round(dbs: Session, staff: User, data: RoundInput, *, now: datetime) 
 
 def edit_round(dbs: Session, staff: User, rnd: ProgrammeRound, data: RoundInput, *, now: datetime) -> None:
     """Change a draft round; the parameters are frozen once it opens."""
-    _require_city_staff(staff)
+    require_city_staff(staff)
     if rnd.status != "draft":
         raise ProgrammeError("params_frozen")
     _check_dates(data)
@@ -115,14 +113,13 @@ def edit_round(dbs: Session, staff: User, rnd: ProgrammeRound, data: RoundInput,
 
 def advance_round(dbs: Session, staff: User, rnd: ProgrammeRound, to: str, *, now: datetime) -> None:
     """Move the round to the next state ``to`` (explicit, audited); opening freezes the parameters."""
-    _require_city_staff(staff)
+    require_city_staff(staff)
     position = ROUND_FLOW.index(rnd.status)
     if position + 1 >= len(ROUND_FLOW) or ROUND_FLOW[position + 1] != to:
         raise ProgrammeError("bad_transition", current=rnd.status, to=to)
     if to == "open":
         engine.RoundParams.from_dict(rnd.params)  # still valid under the current engine
         rnd.params_frozen_at = now
-    from saas.programme import decisions
 
     if to == "publicity":
         decisions.start_publicity(dbs, rnd, today=beijing_today(now))
@@ -146,8 +143,6 @@ def advance_round(dbs: Session, staff: User, rnd: ProgrammeRound, to: str, *, no
 
 
 def _mail_selected(dbs: Session, rnd: ProgrammeRound, template: str) -> None:
-    from saas.programme import decisions
-    from saas.tenancy import acting_in_tenant
 
     entries = decisions.public_entries(dbs, rnd, decisions.confirmed_decision(dbs, rnd))
     for entry in entries:
@@ -179,25 +174,6 @@ def list_rounds(dbs: Session, *, include_drafts: bool) -> list[ProgrammeRound]:
     if not include_drafts:
         stmt = stmt.where(ProgrammeRound.status != "draft")
     return list(dbs.scalars(stmt))
-
-
-def _require_city_staff(staff: User) -> None:
-    if not staff.is_staff or (staff.kind != "admin" and staff.staff_county is not None):
-        raise NotFound("city_staff_only")
-    act_as_staff(None, staff)
-
-
-def act_as_staff(dbs: Session | None, staff: User) -> None:
-    """Give the session the staff member's RLS read scope (what a staff request already has), for CLI and jobs."""
-    from saas.auth.sessions import staff_scope
-    from saas.tenancy import set_staff_scope
-
-    if dbs is None:
-        from sqlalchemy.orm import object_session
-
-        dbs = object_session(staff)
-    if dbs is not None and staff.is_staff:
-        set_staff_scope(dbs, staff_scope(staff))
 
 
 # --- Eligibility ------------------------------------------------------------------------------------------------
@@ -453,8 +429,6 @@ def _step(
 
 
 def _mail_owners(dbs: Session, firm: Firm, app: ProgrammeApplication, template: str, **context: Any) -> None:
-    from saas.links import external_url
-    from saas.mail import send_mail
 
     context["link"] = external_url("programme.application", application_id=app.id)
     owners = dbs.scalars(select(Membership).where(Membership.firm_id == firm.id, Membership.role == "owner")).unique()

@@ -8,15 +8,18 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy import select
 
-from saas.auth.forms import ConfirmForm
 from saas.benchmarking.results_names import dimension_names
-from saas.extensions import db
-from saas.models import utcnow
+from saas.core.extensions import db
+from saas.core.security import require_firm_member, require_staff
+from saas.models import User, utcnow
 from saas.programme import experts, labels, services
+from saas.programme.decisions import awards
 from saas.programme.errors import InvalidInput, NotFound, ProgrammeError
 from saas.programme.forms import PARAM_FIELDS, ApplicationForm, PreReviewForm, RoundForm
-from saas.security import require_firm_member, require_staff
+from saas.web.forms import ConfirmForm
+from scoring import programme as engine
 
 bp = Blueprint("programme", __name__, url_prefix="/programme")
 
@@ -232,8 +235,6 @@ def new_round() -> Any:
         return guard
     form = RoundForm()
     if request.method == "GET":
-        from scoring import programme as engine
-
         form.kind.data = request.args.get("kind") if request.args.get("kind") in labels.ROUND_KIND else "enterprise"
         form.fill_params(engine.default_params(form.kind.data).to_dict())
         form.year.data = utcnow().year
@@ -351,9 +352,6 @@ def staff_application(firm_id: uuid.UUID, application_id: uuid.UUID) -> Any:
 
 
 def _names(ids: Any) -> dict[uuid.UUID, str]:
-    from sqlalchemy import select
-
-    from saas.models import User
 
     wanted = set(ids)
     if not wanted:
@@ -382,6 +380,5 @@ from saas.programme import decision_views, expert_views  # noqa: E402,F401 - mor
 @bp.app_template_global("programme_awards")
 def _programme_awards(firm_id: uuid.UUID) -> list[tuple[int, str]]:
     """The firm's 双百 awards for its public supplier profile (templates/market/supplier.html)."""
-    from saas.programme.decisions import awards
 
     return awards(db.session, firm_id)

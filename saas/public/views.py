@@ -7,9 +7,10 @@ from typing import Any
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, session, url_for
 from sqlalchemy import func, select, text
 
-from saas import pagecache
-from saas.extensions import csrf, db
-from saas.links import safe_redirect_target
+from saas.core import pagecache
+from saas.core.extensions import csrf, db
+from saas.core.links import safe_redirect_target
+from saas.marketplace.public_views import sitemap_xml
 from saas.models import Firm
 from saas.reference import COUNTIES, INDUSTRIES
 
@@ -48,7 +49,6 @@ def set_language() -> Any:
 
 @bp.route("/sitemap.xml")
 def sitemap() -> Any:
-    from saas.market.public_views import sitemap_xml
 
     return sitemap_xml()
 

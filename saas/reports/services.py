@@ -16,12 +16,18 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from saas import jobs
+from saas.assessments import instruments
+from saas.assessments import services as assessment_services
+from saas.benchmarking import report
+from saas.benchmarking.services import system_read
+from saas.core import jobs
+from saas.core.pdf import render_pdf, report_context
+from saas.core.tenancy import set_tenant, tenant_select
 from saas.models import Assessment, Firm, ReportJob, ScoreSnapshot, User, utcnow
-from saas.tenancy import set_tenant, tenant_select
 
 #: Bump when the PDF templates change in a way that should invalidate cached reports.
 TEMPLATE_VERSION = "firm-report-2"  # 2: no per-bin peer counts (docs/suppression.md §8)
@@ -122,16 +128,11 @@ def render_job(dbs: Session, firm_id: uuid.UUID, job_id: uuid.UUID) -> str:
 
 
 def _render(dbs: Session, job: ReportJob) -> bytes:
-    from flask_babel import force_locale
-
-    from saas.assessments import services as assessment_services
-    from saas.benchmarking import report
-    from saas.pdf import render_pdf, report_context
 
     firm = dbs.get(Firm, job.firm_id)
     assessment = assessment_services.get_assessment(dbs, firm, job.assessment_id)
     snapshot = assessment_services.latest_snapshot(dbs, firm, assessment)
-    instrument = assessment_services.engine_instrument(assessment.instrument_version)
+    instrument = instruments.engine_instrument(assessment.instrument_version)
     with force_locale(job.locale):
         context = report.build(dbs, firm, assessment, instrument, snapshot)
         pdf_context = report_context(context, firm_name=firm.name, benchmark=context["benchmark"])
@@ -140,7 +141,6 @@ def _render(dbs: Session, job: ReportJob) -> bytes:
 
 def sweep(dbs: Session, older_than: timedelta) -> int:
     """Re-queue jobs stuck in queued or rendering longer than ``older_than`` (lost messages, killed workers)."""
-    from saas.benchmarking.services import system_read
 
     cutoff = utcnow() - older_than
     stmt = (

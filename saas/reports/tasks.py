@@ -6,23 +6,23 @@ import uuid
 
 from flask import Flask
 
+from saas.app import create_app
+from saas.core.extensions import db
+from saas.core.links import public_request_context
+from saas.reports.services import render_job
+
 _APP: Flask | None = None
 
 
 def _app() -> Flask:
     global _APP
     if _APP is None:
-        from saas import create_app
-
         _APP = create_app()
     return _APP
 
 
 def render_report_job(firm_id: str, job_id: str) -> str:
     """Render one report job; safe to run twice (the second run sees it ready and returns)."""
-    from saas.extensions import db
-    from saas.links import public_request_context
-    from saas.reports.services import render_job
 
     app = _app()
     with public_request_context(app):

@@ -15,10 +15,10 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from saas.forms import PRICE, QUANTITY, WHOLE_DAYS, BaseForm, Bounds, NumberRejected, read_decimal
-from saas.limits import LOCAL_TZ
+from saas.core.limits import LOCAL_TZ
 from saas.marketplace.catalog import Catalog, default_catalog
 from saas.rfqs import services
+from saas.web.forms import PRICE, QUANTITY, WHOLE_DAYS, BaseForm, Bounds, NumberRejected, read_decimal
 
 DATETIME_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d")

@@ -20,30 +20,26 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from flask import abort
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from saas.audit import record_event
-from saas.limits import LOCAL_TZ, check_daily, hold_allowance, local_day_start
-from saas.links import external_url
-from saas.mail import send_mail
+from saas.core.audit import record_event
+from saas.core.domain import Conflict, NotFound
+from saas.core.limits import LOCAL_TZ, check_daily, hold_allowance, local_day_start
+from saas.core.links import external_url
+from saas.core.mail import send_mail
 from saas.marketplace.catalog import Catalog, SaleUnit, default_catalog
 from saas.models import Firm, Product, Quote, Rfq, User
 from saas.orgs.services import member_users
 
 MAX_DEADLINE_DAYS = 90
 MAX_VALIDITY_DAYS = 365
-# Quantities, prices and lead times are bounded by saas.forms (QUANTITY, PRICE, WHOLE_DAYS: the columns' limits).
+# Quantities, prices and lead times are bounded by saas.web.forms (QUANTITY, PRICE, WHOLE_DAYS: the columns' limits).
 
 
-class RfqRefused(Exception):
+class RfqRefused(Conflict):
     """An action on an RFQ is not allowed in its current state; ``code`` keys ``labels.REFUSALS``."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -226,7 +222,7 @@ def get_buyer_rfq(dbs: Session, buyer: User, rfq_id: uuid.UUID) -> Rfq:
     """The buyer's own RFQ, or 404 (another user's RFQ is indistinguishable from a missing one)."""
     rfq = dbs.scalar(select(Rfq).where(Rfq.id == rfq_id, Rfq.buyer_id == buyer.id))
     if rfq is None:
-        abort(404)
+        raise NotFound("rfq")
     return rfq
 
 
@@ -237,7 +233,7 @@ def quotes_for_buyer(dbs: Session, buyer: User, rfq: Rfq) -> list[tuple[Quote, F
     RFQ's rows (PostgreSQL's ``quotes_extra_read`` policy allows the same rows and no others).
     """
     if rfq.buyer_id != buyer.id:
-        abort(404)
+        raise NotFound("rfq")
     stmt = (
         select(Quote, Firm)
         .join(Firm, Firm.id == Quote.firm_id)
@@ -252,12 +248,12 @@ def accept_quote(dbs: Session, buyer: User, rfq_id: uuid.UUID, quote_id: uuid.UU
     """Award the RFQ to one quote: the RFQ closes, the supplier is emailed, the other quotes are not selected."""
     rfq = _locked_rfq(dbs, rfq_id)
     if rfq is None or rfq.buyer_id != buyer.id:
-        abort(404)
+        raise NotFound("rfq")
     quote = dbs.scalar(
         select(Quote).where(Quote.rfq_id == rfq.id, Quote.id == quote_id).execution_options(all_tenants=True)
     )
     if quote is None:
-        abort(404)
+        raise NotFound("rfq")
     if rfq.status == "cancelled":
         raise RfqRefused("cancelled")
     if rfq.status == "awarded":
@@ -290,7 +286,7 @@ def cancel_rfq(dbs: Session, buyer: User, rfq_id: uuid.UUID, *, now: datetime) -
     """Withdraw the request; no quote can be added or accepted afterwards."""
     rfq = _locked_rfq(dbs, rfq_id)
     if rfq is None or rfq.buyer_id != buyer.id:
-        abort(404)
+        raise NotFound("rfq")
     if not can_cancel(rfq):
         raise RfqRefused("not_cancellable")
     rfq.status = "cancelled"
@@ -363,7 +359,7 @@ def get_rfq_for_firm(dbs: Session, firm: Firm, rfq_id: uuid.UUID) -> Rfq:
     """An RFQ the firm may see: it matches the firm's categories, or the firm has quoted for it; else 404."""
     rfq = dbs.scalar(select(Rfq).where(Rfq.id == rfq_id))
     if rfq is None or not (firm_matches(dbs, firm, rfq) or own_quote(dbs, firm, rfq.id) is not None):
-        abort(404)
+        raise NotFound("rfq")
     return rfq
 
 
@@ -385,7 +381,7 @@ def submit_quote(dbs: Session, firm: Firm, actor: User, rfq_id: uuid.UUID, data:
     """
     rfq = _locked_rfq(dbs, rfq_id)
     if rfq is None or not firm_matches(dbs, firm, rfq):
-        abort(404)
+        raise NotFound("rfq")
     refusal = quote_refusal(dbs, firm, rfq, now)
     if refusal is not None:
         raise RfqRefused(refusal)

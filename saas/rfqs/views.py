@@ -18,18 +18,18 @@ from flask_babel import format_currency
 from flask_babel import gettext as _
 
 from saas import billing
-from saas.assessments.results import lang
-from saas.auth.forms import ConfirmForm
 from saas.billing import services as billing_services
-from saas.extensions import db
-from saas.forms import page_number, past_last_page
-from saas.limits import DailyLimitReached
+from saas.core.extensions import db
+from saas.core.limits import DailyLimitReached
+from saas.core.security import login_required, require_firm_member
 from saas.marketplace.catalog import default_catalog
 from saas.models import Rfq, utcnow
 from saas.rfqs import services
 from saas.rfqs.forms import QuoteForm, RfqForm
 from saas.rfqs.labels import QUOTE_OUTCOME_LABELS, REFUSALS, RFQ_STATUS_LABELS
-from saas.security import login_required, require_firm_member
+from saas.web.forms import ConfirmForm
+from saas.web.lang import ui_lang
+from saas.web.pagination import page_number, paginate
 
 # cli_group=None puts ``close-rfqs`` on the application's own command list (``flask close-rfqs``).
 bp = Blueprint("rfqs", __name__, cli_group=None)
@@ -63,7 +63,7 @@ def supplier_required(view: Callable[..., Any]) -> Callable[..., Any]:
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     catalog = default_catalog()
-    lng = lang()
+    lng = ui_lang()
 
     def money(value: Decimal | None) -> str:
         return format_currency(value, "CNY") if value is not None else "—"
@@ -81,10 +81,6 @@ def _helpers() -> dict[str, Any]:
     }
 
 
-def _pages(total: int, per_page: int) -> int:
-    return max(1, -(-total // per_page))
-
-
 # --- Buyer ------------------------------------------------------------------------------------------------------------
 
 
@@ -94,14 +90,15 @@ def index() -> Any:
     now = utcnow()
     per_page, page = current_app.config["PAGE_SIZE"], page_number()
     rfqs, total = services.buyer_rfqs_page(db.session, g.user, page=page, per_page=per_page)
-    if (last := past_last_page(page, total, per_page)) is not None:
-        return last
+    pager = paginate(page, total, per_page)
+    if pager.redirect is not None:
+        return pager.redirect
     return render_template(
         "rfqs/index.html",
         rfqs=rfqs,
         total=total,
         page=page,
-        pages=_pages(total, per_page),
+        pages=pager.pages,
         status_of={rfq.id: services.effective_status(rfq, now) for rfq in rfqs},
     )
 
@@ -122,7 +119,7 @@ def new() -> Any:
     now = utcnow()
     limit = current_app.config["RFQ_DAILY_LIMIT"]
     # ?category=<slug> pre-selects a category (links from catalogue and product pages); a POST uses the form.
-    form = RfqForm(now=now, lng=lang(), category_slug=request.args.get("category", ""))
+    form = RfqForm(now=now, lng=ui_lang(), category_slug=request.args.get("category", ""))
     try:
         services.check_rfq_allowance(db.session, g.user, now, limit)
     except DailyLimitReached:
@@ -215,14 +212,15 @@ def firm_index() -> Any:
     now = utcnow()
     per_page, page = current_app.config["PAGE_SIZE"], page_number()
     rfqs, total = services.open_rfqs_for_firm(db.session, g.tenant, now=now, page=page, per_page=per_page)
-    if (last := past_last_page(page, total, per_page)) is not None:
-        return last
+    pager = paginate(page, total, per_page)
+    if pager.redirect is not None:
+        return pager.redirect
     return render_template(
         "rfqs/firm_index.html",
         rfqs=rfqs,
         total=total,
         page=page,
-        pages=_pages(total, per_page),
+        pages=pager.pages,
         quoted=services.quoted_rfq_ids(db.session, g.tenant, [r.id for r in rfqs]),
         has_categories=bool(services.firm_categories(db.session, g.tenant)),
     )
@@ -277,15 +275,16 @@ def firm_detail(rfq_id: uuid.UUID) -> Any:
 def firm_quotes() -> Any:
     per_page, page = current_app.config["PAGE_SIZE"], page_number()
     rows, total = services.firm_quotes_page(db.session, g.tenant, page=page, per_page=per_page)
-    if (last := past_last_page(page, total, per_page)) is not None:
-        return last
+    pager = paginate(page, total, per_page)
+    if pager.redirect is not None:
+        return pager.redirect
     return render_template(
         "rfqs/firm_quotes.html",
         rows=rows,
         outcome={quote.id: services.quote_outcome(quote, rfq) for quote, rfq in rows},
         total=total,
         page=page,
-        pages=_pages(total, per_page),
+        pages=pager.pages,
     )
 
 

@@ -14,8 +14,14 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from saas.core.domain import LimitReached
 from saas.marketplace.catalog import Attribute, default_catalog
+from saas.marketplace.catalog.attributes import format_number, format_value
+from saas.marketplace.search import products_by_ids
 from saas.models import Favourite, Product, User
+from saas.models import ProductListing as L
+from saas.web.filters import sale_unit_label as unit_label
+from saas.web.pagination import page_count
 
 SESSION_KEY = "compare"
 
@@ -23,8 +29,6 @@ SESSION_KEY = "compare"
 def _published_by_ids(dbs: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, Product]:
     if not ids:
         return {}
-    from saas.market.search import products_by_ids
-    from saas.models import ProductListing as L
 
     # the listing (keyed by product id, published only) gives the firm half of the products' primary key
     keys = [(row[0], row[1]) for row in dbs.execute(select(L.firm_id, L.product_id).where(L.product_id.in_(ids)))]
@@ -78,7 +82,7 @@ def favourites(dbs: Session, user: User, page: int, per_page: int) -> Favourites
     )
     found = _published_by_ids(dbs, ids)
     return FavouritesPage(
-        [found[i] for i in ids if i in found], len(ids) - len(found), total, max(1, -(-total // per_page))
+        [found[i] for i in ids if i in found], len(ids) - len(found), total, page_count(total, per_page)
     )
 
 
@@ -105,7 +109,7 @@ def compare_ids(session: Any) -> list[uuid.UUID]:
     return ids
 
 
-class CompareFull(Exception):
+class CompareFull(LimitReached):
     """The comparison list already holds the maximum number of products."""
 
 
@@ -140,8 +144,6 @@ def comparison(dbs: Session, session: Any, lang: str, formatters: dict[str, Any]
 
     ``formatters`` holds the web layer's localised pieces: ``labels`` (row labels), ``yes``/``no``, ``on_request``.
     """
-    from saas import sale_unit_label as unit_label  # the template filter, reused
-    from saas.marketplace.attributes import format_number, format_value
 
     ids = compare_ids(session)
     found = _published_by_ids(dbs, ids)

@@ -8,13 +8,14 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from saas.auth.forms import ConfirmForm
-from saas.extensions import db
-from saas.forms import page_number, past_last_page
-from saas.links import safe_redirect_target
-from saas.market.services import get_published
-from saas.security import login_required
+from saas.core.extensions import db
+from saas.core.links import safe_redirect_target
+from saas.core.security import login_required
+from saas.marketplace.services import get_published
 from saas.sourcing import services
+from saas.web.forms import ConfirmForm
+from saas.web.lang import ui_lang
+from saas.web.pagination import page_number, paginate
 
 bp = Blueprint("sourcing", __name__)
 
@@ -28,8 +29,9 @@ def _back(default: str) -> Any:
 def favourites() -> Any:
     number, per_page = page_number(), current_app.config["PAGE_SIZE"]
     page = services.favourites(db.session, g.user, number, per_page)
-    if (last := past_last_page(number, page.total, per_page)) is not None:
-        return last
+    pager = paginate(number, page.total, per_page)
+    if pager.redirect is not None:
+        return pager.redirect
     return render_template("sourcing/favourites.html", page=page, current=number, form=ConfirmForm())
 
 
@@ -73,9 +75,8 @@ def _formatters() -> dict[str, Any]:
 
 @bp.route("/compare")
 def compare() -> Any:
-    from saas.assessments.results import lang
 
-    table = services.comparison(db.session, session, lang(), _formatters())
+    table = services.comparison(db.session, session, ui_lang(), _formatters())
     return render_template(
         "sourcing/compare.html", table=table, form=ConfirmForm(), limit=current_app.config["COMPARE_MAX"]
     )

@@ -13,10 +13,10 @@ from billing_support import WEBHOOK_SECRET, Billing, sign
 from sqlalchemy import delete, select
 
 from config import TestingConfig
-from saas import create_app
-from saas.extensions import db, limiter
+from saas.app import create_app
+from saas.core.extensions import db, limiter
+from saas.core.tenancy import set_tenant
 from saas.models import BillingCustomer, BillingEvent, BillingSubscription, Purchase
-from saas.tenancy import set_tenant
 from tests.conftest import app_session, fresh_database
 
 UNIQUE, DUPLICATES = 700, 300

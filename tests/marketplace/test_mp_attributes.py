@@ -9,14 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from saas.marketplace.attributes import (
+from saas.marketplace.catalog import Attribute, Label, Option, default_catalog, lookup_key
+from saas.marketplace.catalog.attributes import (
     ERROR_CODES,
     format_value,
     normalise_for_search,
     parse_number,
     validate_attributes,
 )
-from saas.marketplace.catalog import Attribute, Label, Option, default_catalog, lookup_key
 
 CATALOG = default_catalog()
 CREPE = "silk/silk-fabric/crepe-de-chine"

@@ -7,9 +7,9 @@ from collections import Counter
 
 from sqlalchemy import select, text
 
+from saas.core.tenancy import set_staff_scope
 from saas.models import User
 from saas.models.programme import ProgrammeApplication, ProgrammeAssignment, ProgrammeDecision, ProgrammeRound
-from saas.tenancy import set_staff_scope
 from tests.conftest import app_session
 
 

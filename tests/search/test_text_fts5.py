@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from saas.search import FTS5_TOKENIZE, index_terms, matches, query_plan, to_fts5
+from saas.marketplace.text import FTS5_TOKENIZE, index_terms, matches, query_plan, to_fts5
 
 FIXTURES = Path(__file__).with_name("fixtures")
 PRODUCTS = {

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from saas.search import index_terms, is_cjk, normalise
-from saas.search.synonyms import load_rows
+from saas.marketplace.text import index_terms, is_cjk, normalise
+from saas.marketplace.text.synonyms import load_rows
 
 FIXTURES = Path(__file__).with_name("fixtures")
 TITLES = [line.split("\t")[1] for line in (FIXTURES / "products.tsv").read_text("utf-8").splitlines()[1:]]

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 from sqlalchemy import make_url
 
-from saas.search import index_terms, matches, query_plan, to_tsquery
+from saas.marketplace.text import index_terms, matches, query_plan, to_tsquery
 
 pytestmark = pytest.mark.postgres_only
 FIXTURES = Path(__file__).with_name("fixtures")

@@ -7,7 +7,7 @@ from pathlib import Path
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from saas.search import highlight, index_terms, is_cjk, matches, normalise, query_plan
+from saas.marketplace.text import highlight, index_terms, is_cjk, matches, normalise, query_plan
 
 FIXTURES = Path(__file__).with_name("fixtures")
 TITLES = [line.split("\t")[1] for line in (FIXTURES / "products.tsv").read_text("utf-8").splitlines()[1:]]

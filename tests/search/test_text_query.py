@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from saas.search import highlight, index_terms, matches, query_plan, to_tsquery
-from saas.search.synonyms import SynonymRow, SynonymTable, load_rows
-from saas.search.text import MAX_QUERY_CHARS, default_synonyms, is_cjk, normalise
+from saas.marketplace.text import highlight, index_terms, matches, query_plan, to_tsquery
+from saas.marketplace.text.pipeline import MAX_QUERY_CHARS, default_synonyms, is_cjk, normalise
+from saas.marketplace.text.synonyms import SynonymRow, SynonymTable, load_rows
 
 NO_SYNONYMS = SynonymTable()
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from saas.search import index_terms, matches, normalise, query_plan
-from saas.search.synonyms import load_rows
+from saas.marketplace.text import index_terms, matches, normalise, query_plan
+from saas.marketplace.text.synonyms import load_rows
 
 FIXTURES = Path(__file__).with_name("fixtures")
 CJK = "\u3400-\u4dbf\u4e00-\u9fff"

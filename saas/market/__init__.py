@@ -1,1 +1,0 @@
-"""The marketplace: supplier products, moderation and the public catalogue."""

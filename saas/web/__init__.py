@@ -1,0 +1,1 @@
+"""Shared web helpers: the base form and number fields, pagination, charts."""
