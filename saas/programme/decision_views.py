@@ -268,4 +268,10 @@ def final_pdf(round_id: uuid.UUID) -> Any:
 def dashboard() -> Any:
     if (guard := _staff_guard()) is not None:
         return guard
-    return render_template("programme/dashboard.html", stats=decisions.dashboard(db.session, g.user))
+    from saas.programme import followup
+
+    stats = decisions.dashboard(db.session, g.user)
+    outcomes = followup.outcomes(db.session, g.user)
+    return render_template(
+        "programme/dashboard.html", stats=stats, outcomes=outcomes, slope=followup.slope_rows(outcomes)
+    )
