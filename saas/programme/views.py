@@ -190,6 +190,7 @@ def application(application_id: uuid.UUID) -> Any:
         confirm=ConfirmForm(),
         comparison=followup.comparison(app) if app.t1_snapshot_result else None,
         dimension_names=dimension_names(db.session),
+        on_final_list=rnd.kind == "project" and followup.is_selected(db.session, rnd, app),
     )
 
 

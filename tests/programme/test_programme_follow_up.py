@@ -176,6 +176,9 @@ def test_the_firm_sees_its_follow_up_and_never_another_firms(
     assert owner_a.get(f"/programme/applications/{b.id}").status_code == 404
     owner_b = make_client()
     owner_b.login(firm_b.owner_email)
+    # firm B was not selected: its own page has no follow-up section
+    own_b = owner_b.get(f"/programme/applications/{b.id}")
+    assert own_b.status_code == 200 and 'id="follow-up"' not in own_b.get_data(as_text=True)
     assert owner_b.get(f"/programme/applications/{a.id}").status_code == 404
     # firms never reach the bureau's follow-up page
     assert owner_b.get(_url(firm_a, a)).status_code in (403, 404)
