@@ -392,6 +392,11 @@ OTHER_ID_ROUTES = {
     "404 outside their county; drafts are 404",
     ("programme.staff_application", "application_id"): "tests/programme/test_programme_pre_review.py: an id under "
     "another firm's id is 404",
+    **{
+        ("programme.follow_up", arg): "tests/programme/test_programme_follow_up.py: city staff only; county staff "
+        "404; an id under another firm's id is 404"
+        for arg in ("firm_id", "application_id")
+    },
     ("billing.checkout", "product"): "a product key from the server's allow-list, not a row (tests/billing)",
 }
 

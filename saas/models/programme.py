@@ -95,6 +95,19 @@ class ProgrammeApplication(TenantScoped, TimestampMixin, Base):
     # Stored expert verdict (project_score as dict) once the last review arrived.
     expert_verdict: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Follow-up of a selected project (after 公布): the T1 snapshot copied like T0, the promised KPIs with what was
+    # achieved ([{"kpi", "achieved", "met"}]), and the acceptance record (验收: passed | not_passed).
+    t1_snapshot_id: Mapped[uuid.UUID | None]
+    t1_snapshot_kind: Mapped[str | None] = mapped_column(String(10))
+    t1_snapshot_created_at: Mapped[datetime | None]
+    t1_snapshot_result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    t1_snapshot_sha256: Mapped[str | None] = mapped_column(String(64))
+    kpi_results: Mapped[list[Any] | None] = mapped_column(JSON)
+    followup_at: Mapped[datetime | None]
+    acceptance: Mapped[str | None] = mapped_column(String(12))
+    acceptance_on: Mapped[date | None]
+    acceptance_reason: Mapped[str | None] = mapped_column(String(500))
+    acceptance_by_id: Mapped[uuid.UUID | None]
 
     def snapshot_row(self) -> dict[str, Any] | None:
         """Return the frozen snapshot as the row dict ``facts_from_snapshot`` reads."""
@@ -105,6 +118,17 @@ class ProgrammeApplication(TenantScoped, TimestampMixin, Base):
             "kind": self.snapshot_kind,
             "created_at": self.snapshot_created_at,
             "result": self.snapshot_result,
+        }
+
+    def t1_snapshot_row(self) -> dict[str, Any] | None:
+        """Return the follow-up (T1) snapshot as the row dict ``facts_from_snapshot`` reads."""
+        if self.t1_snapshot_result is None:
+            return None
+        return {
+            "id": self.t1_snapshot_id,
+            "kind": self.t1_snapshot_kind,
+            "created_at": self.t1_snapshot_created_at,
+            "result": self.t1_snapshot_result,
         }
 
     @property

@@ -16,7 +16,7 @@ from saas.core.extensions import db, limiter
 from saas.core.pdf import render_pdf
 from saas.models import Firm, utcnow
 from saas.models.programme import ProgrammeApplication, ProgrammeDecision
-from saas.programme import decisions, labels, services
+from saas.programme import decisions, followup, labels, services
 from saas.programme.errors import InvalidInput
 from saas.programme.views import _staff_guard, bp
 from saas.reference import COUNTIES, INDUSTRIES
@@ -263,4 +263,8 @@ def final_pdf(round_id: uuid.UUID) -> Any:
 def dashboard() -> Any:
     if (guard := _staff_guard()) is not None:
         return guard
-    return render_template("programme/dashboard.html", stats=decisions.dashboard(db.session, g.user))
+    stats = decisions.dashboard(db.session, g.user)
+    outcomes = followup.outcomes(db.session, g.user)
+    return render_template(
+        "programme/dashboard.html", stats=stats, outcomes=outcomes, slope=followup.slope_rows(outcomes)
+    )

@@ -145,3 +145,17 @@ class PreReviewForm(BaseForm):
     )
     reason = TextAreaField(_l("Reason (required to return or reject)"), [Length(max=500)])
     deadline = DateField(_l("Correction deadline (to return)"), [Optional()])
+
+
+class FollowUpForm(BaseForm):
+    """The acceptance part of the follow-up; the KPI lines (achieved_<i>, met_<i>) are read per promised KPI."""
+
+    acceptance = SelectField(
+        _l("Acceptance (验收)"),
+        choices=choices_from(
+            {"": _l("Not yet: record T1 and the KPIs only"), "passed": _l("Passed"), "not_passed": _l("Not passed")}
+        ),
+        validators=[Optional()],
+    )
+    acceptance_on = DateField(_l("Acceptance date"), [Optional()])
+    reason = TextAreaField(_l("Reason (required when not passed)"), [Length(max=500)])

@@ -40,7 +40,11 @@ EVENT_ACTION = {
     "pre_review_return": _l("Returned for correction"),
     "pre_review_reject": _l("Rejected in pre-review"),
     "removed_after_objection": _l("Removed after an upheld objection"),
+    "follow_up_recorded": _l("Follow-up re-assessment (T1) recorded"),
+    "acceptance_passed": _l("Acceptance (验收) passed"),
+    "acceptance_not_passed": _l("Acceptance (验收) not passed"),
 }
+ACCEPTANCE = {"passed": _l("Passed"), "not_passed": _l("Not passed")}
 ASSIGNMENT_STATUS = {
     "assigned": _l("To review"),
     "conflict": _l("Conflict declared"),
@@ -82,6 +86,9 @@ CRITERIA = {
     "documentation": _l("Documentation"),
 }
 ERRORS = {
+    "follow_up_not_open": _l("Follow-up is recorded only for a selected project after the final publication."),
+    "acceptance_recorded": _l("The acceptance is already recorded."),
+    "no_t1_snapshot": _l("The firm has no assessment after the baseline (T0) on the round's basis yet."),
     "round_not_found": _l("This round does not exist."),
     "application_not_found": _l("This application does not exist."),
     "city_staff_only": _l("Only city-wide staff may do this."),
@@ -130,6 +137,7 @@ FIELD_PROBLEMS = {
     "criterion_missing": _l("Score this criterion."),
     "score_out_of_range": _l("The score is out of range."),
     "score_not_number": _l("Enter a number."),
+    "not_in_future": _l("Give a date today or earlier."),
 }
 
 RULES = {

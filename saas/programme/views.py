@@ -14,10 +14,10 @@ from saas.benchmarking.results_names import dimension_names
 from saas.core.extensions import db
 from saas.core.security import require_firm_member, require_staff
 from saas.models import User, utcnow
-from saas.programme import experts, labels, services
+from saas.programme import experts, followup, labels, services
 from saas.programme.decisions import awards
 from saas.programme.errors import InvalidInput, NotFound, ProgrammeError
-from saas.programme.forms import PARAM_FIELDS, ApplicationForm, PreReviewForm, RoundForm
+from saas.programme.forms import PARAM_FIELDS, ApplicationForm, FollowUpForm, PreReviewForm, RoundForm
 from saas.web.forms import ConfirmForm
 from scoring import programme as engine
 
@@ -191,6 +191,9 @@ def application(application_id: uuid.UUID) -> Any:
         app=app,
         events=services.timeline(db.session, app),
         confirm=ConfirmForm(),
+        comparison=followup.comparison(app) if app.t1_snapshot_result else None,
+        dimension_names=dimension_names(db.session),
+        on_final_list=rnd.kind == "project" and followup.is_selected(db.session, rnd, app),
     )
 
 
@@ -351,6 +354,46 @@ def staff_application(firm_id: uuid.UUID, application_id: uuid.UUID) -> Any:
     ), 400 if form.errors else 200
 
 
+@bp.route("/bureau/applications/<uuid:firm_id>/<uuid:application_id>/follow-up", methods=["GET", "POST"])
+def follow_up(firm_id: uuid.UUID, application_id: uuid.UUID) -> Any:
+    if (guard := _staff_guard()) is not None:
+        return guard
+    app, firm = services.staff_application(db.session, g.user, firm_id, application_id)
+    rnd = services.get_round(db.session, app.round_id)
+    form = FollowUpForm()
+    kpis = followup.promised_kpis(app)
+    if request.method == "POST" and form.validate_on_submit():
+        data = followup.FollowUpInput(
+            achieved=[request.form.get(f"achieved_{i}", "") for i in range(len(kpis))],
+            met=[request.form.get(f"met_{i}") == "y" for i in range(len(kpis))],
+            acceptance=form.acceptance.data or None,
+            acceptance_on=form.acceptance_on.data,
+            reason=form.reason.data or "",
+        )
+        try:
+            followup.record_follow_up(db.session, g.user, rnd, app, firm, data, now=utcnow())
+        except InvalidInput as exc:
+            db.session.rollback()
+            _field_errors(form, exc.problems)
+        else:
+            db.session.commit()
+            flash(_("The follow-up is recorded."), "success")
+            return redirect(url_for("programme.follow_up", firm_id=firm.id, application_id=app.id))
+    return render_template(
+        "programme/follow_up.html",
+        rnd=rnd,
+        app=app,
+        firm=firm,
+        form=form,
+        kpis=kpis,
+        posted=request.form if request.method == "POST" else None,
+        selected=followup.is_selected(db.session, rnd, app),
+        comparison=followup.comparison(app),
+        dimension_names=dimension_names(db.session),
+        acceptance_by=_names([app.acceptance_by_id] if app.acceptance_by_id else []),
+    ), 400 if form.errors else 200
+
+
 def _names(ids: Any) -> dict[uuid.UUID, str]:
 
     wanted = set(ids)
@@ -371,6 +414,7 @@ def _labels() -> dict[str, Any]:
         "CRITERIA": labels.CRITERIA,
         "COMPONENTS": labels.COMPONENTS,
         "EXCLUDED": labels.EXCLUDED,
+        "ACCEPTANCE": labels.ACCEPTANCE,
     }
 
 

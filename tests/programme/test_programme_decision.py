@@ -236,6 +236,13 @@ def test_final_publication_after_the_period_with_pdf_and_xlsx(
     year = services.beijing_today(utcnow()).year
     assert f"{year}年度示范企业" in client.get(f"/market/suppliers/{firm_a.id}").get_data(as_text=True)
     assert 'id="programme-awards"' not in client.get(f"/market/suppliers/{firm_b.id}").get_data(as_text=True)
+    # and in its own benchmarking report; the other firm's report has none
+    client.login(firm_a.owner_email)
+    report = client.get("/benchmarking/", follow_redirects=True).get_data(as_text=True)
+    assert 'id="programme-awards"' in report and f"{year}年度示范企业" in report
+    client.logout()
+    client.login(firm_b.owner_email)
+    assert 'id="programme-awards"' not in client.get("/benchmarking/", follow_redirects=True).get_data(as_text=True)
 
 
 def test_dashboard_counts_stages_for_city_staff_only(app, make_client, create_user, firm_a, firm_b, quick_submission):
