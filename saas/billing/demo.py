@@ -11,9 +11,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from saas.auth.sessions import user_memberships
 from saas.billing import plans, services
 from saas.core.tenancy import set_tenant
-from saas.models import Firm, Membership, User
+from saas.models import Firm, User
 
 DEMO_ROUND = "2026年第一批"
 
@@ -24,10 +25,13 @@ def seed_billing(dbs: Session, staff: User, domain: str, now: datetime, passes: 
         owner = dbs.scalar(select(User).where(User.email == f"owner{i:03d}@{domain}"))
         if owner is None:
             continue
-        firm_id = dbs.scalar(
-            select(Membership.firm_id).where(Membership.user_id == owner.id).execution_options(all_tenants=True)
-        )
-        firm = dbs.get(Firm, firm_id)
+        set_tenant(dbs, None, owner.id)  # on PostgreSQL a user reads only their own memberships
+        memberships = user_memberships(dbs, owner.id)
+        if not memberships:
+            continue
+        set_tenant(dbs, memberships[0].firm_id, owner.id)
+        firm = dbs.get(Firm, memberships[0].firm_id)
+        set_tenant(dbs, None)
         voucher = services.issue_vouchers(
             dbs,
             staff,
