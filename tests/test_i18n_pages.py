@@ -51,7 +51,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from sqlalchemy import String, Text, select
 
-from tests.conftest import Client, app_session
+from tests.conftest import BACKEND, Client, app_session
 
 ROOT = Path(__file__).resolve().parent.parent
 PO = ROOT / "saas" / "translations" / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po"
@@ -183,26 +183,31 @@ def crawl(client: Client, starts: list[str]) -> dict[str, list[tuple[str, str]]]
     return pages
 
 
+def _firm_ids(s) -> list:  # type: ignore[no-untyped-def]
+    from saas.models import Firm
+    from saas.tenancy import set_staff_scope
+
+    set_staff_scope(s, "*")
+    return list(s.scalars(select(Firm.id).order_by(Firm.created_at, Firm.uscc).execution_options(all_tenants=True)))
+
+
 def data_values(app) -> str:  # type: ignore[no-untyped-def]
-    """The stored text values of the seeded database that contain Chinese, joined by newlines (read as city
-    staff, all tenants)."""
+    """The stored text values of the seeded database that contain Chinese, joined by newlines. Read once as city
+    staff and, on PostgreSQL, once inside each firm's tenant, so that row-level security shows every row."""
     import saas.models  # noqa: F401 - every table on the metadata
     from saas.models.base import Base
-    from saas.tenancy import set_staff_scope
+    from saas.tenancy import set_tenant
 
     values: set[str] = set()
     with app_session(app) as s:
-        set_staff_scope(s, "*")
-        for table in Base.metadata.sorted_tables:
-            columns = [c for c in table.columns if isinstance(c.type, String | Text)]
-            if not columns:
-                continue
-            for row in s.execute(select(*columns).execution_options(all_tenants=True)):
-                values.update(v for v in row if isinstance(v, str) and len(v) >= 2)
-            for c in table.columns:  # JSON columns: titles in two languages, attributes, messages
-                if c.type.__class__.__name__ in ("JSON", "JSONB"):
-                    for (v,) in s.execute(select(c).execution_options(all_tenants=True)):
-                        values.update(_strings(v))
+        for firm_id in [None, *(_firm_ids(s) if BACKEND == "postgres" else [])]:
+            set_tenant(s, firm_id)
+            for table in Base.metadata.sorted_tables:
+                columns = [c for c in table.columns if isinstance(c.type, String | Text)]
+                columns += [c for c in table.columns if c.type.__class__.__name__ in ("JSON", "JSONB")]
+                if columns:
+                    for row in s.execute(select(*columns).execution_options(all_tenants=True)):
+                        values.update(x for v in row for x in _strings(v))
     return "\n".join(v for v in values if CJK_RE.search(v))
 
 
@@ -301,25 +306,20 @@ MUST_REACH = {
 
 def _owner_email(app, *, verified: bool) -> str:  # type: ignore[no-untyped-def]
     """The demo owner of the first firm with a verified assessment (or of the first firm with none)."""
-    from saas.models import Assessment, Firm, Membership, User
-    from saas.tenancy import set_staff_scope
+    from saas.models import Assessment, Membership, User
+    from saas.tenancy import set_tenant
 
     with app_session(app) as s:
-        set_staff_scope(s, "*")
-        assessed = select(Assessment.firm_id).where(Assessment.verified_at.is_not(None))
-        if not verified:
-            assessed = select(Assessment.firm_id)
-        firms = select(Firm.id).where(Firm.id.in_(assessed) if verified else Firm.id.not_in(assessed))
-        stmt = (
-            select(User.email)
-            .join(Membership, Membership.user_id == User.id)
-            .where(Membership.role == "owner", Membership.firm_id.in_(firms))
-            .order_by(User.email)
-            .limit(1)
-        )
-        email = s.scalar(stmt.execution_options(all_tenants=True))
-    assert email, "the demo has no such firm"
-    return email
+        for firm_id in _firm_ids(s):
+            set_tenant(s, firm_id)
+            assessed = select(Assessment.id).where(Assessment.firm_id == firm_id)
+            if verified:
+                assessed = assessed.where(Assessment.verified_at.is_not(None))
+            if (s.scalar(assessed.limit(1)) is not None) != verified:
+                continue
+            owner = select(User.email).join(Membership, Membership.user_id == User.id)
+            return s.scalar(owner.where(Membership.firm_id == firm_id, Membership.role == "owner"))
+    raise AssertionError("the demo has no such firm")
 
 
 @pytest.fixture()
