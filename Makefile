@@ -38,7 +38,7 @@ translations: $(STAMP)
 
 # Refresh the catalogue after changing user-facing strings (then translate the new entries).
 extract: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ -o saas/translations/messages.pot \
+	$(BIN)/pybabel extract -F babel.cfg --ignore-dirs '.* .venv node_modules' -k _l -k lazy_gettext -k N_ -o saas/translations/messages.pot \
 		--no-location --omit-header --sort-output .
 	$(BIN)/pybabel update -i saas/translations/messages.pot -d saas/translations -l zh_Hans_CN --no-fuzzy-matching
 
