@@ -189,6 +189,8 @@ def confirm_decision(
         decision_id=decision.id,
         recorded_by=decision.recorded_by_id,
         selected=[e["application_id"] for e in decision.ranking["entries"] if e["status"] == "selected"],
+        ranking_sha256=audit.digest(decision.ranking),
+        public_entries_sha256=audit.digest(decision.public_entries),
     )
     decision.head_hash = entry.hash
     dbs.flush()
