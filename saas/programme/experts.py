@@ -273,7 +273,17 @@ def submit_review(
     now: datetime,
 ) -> None:
     """Store the expert's scores (validated by the engine); a split brings in a third expert; the last review stores
-    the verdict on the application."""
+    the verdict on the application.
+
+    The application row is locked first: two experts submitting at once are serialised, so the second one reads the
+    first one's review and a split still brings in the third expert (on PostgreSQL; SQLite serialises writers).
+    """
+    dbs.scalar(
+        select(ProgrammeApplication)
+        .where(ProgrammeApplication.firm_id == app.firm_id, ProgrammeApplication.id == app.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if rnd.status != "expert_review":
         raise ProgrammeError("not_in_expert_review", status=rnd.status)
     if assignment.status != "assigned":

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import event, select
 
 from saas.models import EmailMessage, Firm, User, utcnow
 from saas.models.programme import ExpertProfile, ProgrammeApplication, ProgrammeAssignment, ProgrammeRound
@@ -315,3 +316,27 @@ def test_reminders_go_once_for_open_reviews_near_their_deadline(app, firm_a, qui
 
 def by_email(pool, expert_id):
     return next(e["email"] for e in pool if e["id"] == expert_id)
+
+
+@pytest.mark.postgres_only
+def test_a_review_locks_the_application_before_reading_its_assignments(app, make_client, firm_a, quick_submission):
+    pool = [make_expert(app, f"l{i}") for i in range(2)]
+    round_id = round_in_review(app, [firm_a], quick_submission)
+    assign(app, round_id)
+    a = assignments(app, firm_a)[0]
+    client = expert_client(make_client, next(e for e in pool if e["id"] == a.expert_id))
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # noqa: ARG001 - the event's signature
+        statements.append(" ".join(statement.split()))
+
+    engine = app.extensions["database"][0]
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.post(f"/programme/expert/assignments/{a.id}", score_form(FULL)).status_code == 302
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    lock = next(i for i, st in enumerate(statements) if "FROM programme_applications" in st and "FOR UPDATE" in st)
+    reads = [i for i, st in enumerate(statements) if st.startswith("SELECT") and "FROM programme_assignments" in st]
+    update = next(i for i, st in enumerate(statements) if st.startswith("UPDATE programme_assignments"))
+    assert lock < update and [i for i in reads if i > update] and all(lock < i for i in reads if i > update)
