@@ -46,6 +46,16 @@ ASSIGNMENT_STATUS = {
     "conflict": _l("Conflict declared"),
     "submitted": _l("Submitted"),
 }
+VERDICT_STATUS = {
+    "final": _l("final"),
+    "needs_third_review": _l("a third review is needed"),
+    "incomplete": _l("awaiting reviews"),
+}
+VERDICT_RULE = {
+    "mean_of_two": _l("mean of two reviews"),
+    "median_of_three": _l("median of three reviews"),
+    "mean": _l("mean of the reviews"),
+}
 REASONS = {
     "score": _l("Selected by score"),
     "industry_minimum": _l("Selected for its industry's minimum"),

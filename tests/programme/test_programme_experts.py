@@ -218,6 +218,19 @@ def test_an_invalid_score_is_refused_next_to_its_criterion(app, make_client, fir
     assert assignments(app, firm_a)[0].status == "assigned" and assignments(app, firm_a)[0].scores == {}
 
 
+def test_a_bad_comment_is_refused_next_to_its_comment(app, make_client, firm_a, quick_submission):
+    pool = [make_expert(app, f"k{i}") for i in range(2)]
+    round_id = round_in_review(app, [firm_a], quick_submission)
+    assign(app, round_id)
+    a = assignments(app, firm_a)[0]
+    client = expert_client(make_client, next(e for e in pool if e["id"] == a.expert_id))
+    response = client.post(f"/programme/expert/assignments/{a.id}", score_form(FULL, "长" * 1001))
+    assert response.status_code == 400
+    error = re.search(r'<p class="error" id="comment-replicability-error" role="alert">(.*?)</p>', response.text)
+    assert error is not None and error.group(1) == "数值超出范围。"
+    assert assignments(app, firm_a)[0].status == "assigned"
+
+
 def test_a_declared_conflict_goes_to_another_expert_and_never_back(app, make_client, firm_a, quick_submission):
     pool = [make_expert(app, f"w{i}") for i in range(3)]
     round_id = round_in_review(app, [firm_a], quick_submission)
@@ -273,9 +286,14 @@ def test_staff_see_every_review_but_county_staff_only_in_their_county(
     client.post(f"/programme/expert/assignments/{a.id}", score_form(FULL, "给经信局看的评语"))
     application_id = a.application_id
     city = staff_client(make_client, create_user)
-    assert "给经信局看的评语" in city.get(f"/programme/bureau/applications/{firm_a.id}/{application_id}").get_data(
-        as_text=True
-    )
+    page = city.get(f"/programme/bureau/applications/{firm_a.id}/{application_id}").get_data(as_text=True)
+    assert "给经信局看的评语" in page
+    second = next(e for e in pool if e["id"] != a.expert_id)
+    other = assignments(app, firm_a)[1]
+    assert expert_client(make_client, second).post(f"/programme/expert/assignments/{other.id}", score_form(FULL))
+    page = city.get(f"/programme/bureau/applications/{firm_a.id}/{application_id}").get_data(as_text=True)
+    verdict = re.search(r'<p id="verdict">(.*?)</p>', page).group(1)
+    assert verdict == "评审结论：最终结论 · 最终得分 80.00（两位专家平均分）"
     other_county = staff_client(make_client, create_user, county="haining")
     assert other_county.get(f"/programme/bureau/applications/{firm_a.id}/{application_id}").status_code == 404
 
