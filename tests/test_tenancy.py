@@ -384,9 +384,10 @@ OTHER_ID_ROUTES = {
     "selected in the confirmed decision",
     **{
         (endpoint, arg): "tests/programme/test_programme_experts.py: an expert gets 404 for any assignment not "
-        "their own, and for their own under another firm's id; firms and staff get 403"
+        "their own (looked up by (id, expert_id) across tenants; no firm id in an expert's URL, blind review); "
+        "firms and staff get 403"
         for endpoint in ("programme.review", "programme.declare_conflict")
-        for arg in ("firm_id", "assignment_id")
+        for arg in ("assignment_id",)
     },
     ("programme.staff_application", "firm_id"): "tests/programme/test_programme_pre_review.py: county staff get "
     "404 outside their county; drafts are 404",

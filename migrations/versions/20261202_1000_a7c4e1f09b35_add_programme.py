@@ -262,6 +262,8 @@ def upgrade() -> None:
     # ### end Alembic commands ###
     if rls.is_postgres():
         rls.grant_app_role()
+        # the audit chain is append-only for the app (grant_app_role re-applies this for later migrations)
+        rls.revoke_append_only()
         for table in TENANT_TABLES:
             rls.enable_tenant_rls(
                 table, extra_read="expert_id = app_current_user()" if table == "programme_assignments" else None

@@ -61,6 +61,21 @@ def grant_app_role() -> None:
     op.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}")
     op.execute(f"REVOKE ALL ON alembic_version FROM {role}")
     op.execute(f"GRANT SELECT ON alembic_version TO {role}")
+    revoke_append_only()
+
+
+#: Tables the app may only read and append to: the grant above would otherwise hand UPDATE and DELETE back.
+APPEND_ONLY_TABLES = ("programme_audit",)
+
+
+def revoke_append_only() -> None:
+    """Take UPDATE and DELETE on the append-only tables from the app role (a no-op before a table exists)."""
+    role = app_role()
+    for table in APPEND_ONLY_TABLES:
+        op.execute(
+            f"DO $$ BEGIN IF to_regclass('public.{table}') IS NOT NULL THEN "
+            f"REVOKE UPDATE, DELETE ON {table} FROM {role}; END IF; END $$"
+        )
 
 
 def revoke_app_role() -> None:

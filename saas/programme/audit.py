@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from saas.models.programme import ProgrammeAudit
+from saas.models.programme import ProgrammeAudit, ProgrammeDecision
 
 GENESIS = "0" * 64
 
@@ -36,6 +36,12 @@ def _canonical(value: Any) -> Any:
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return str(value)
+
+
+def digest(value: Any) -> str:
+    """SHA-256 of ``value``'s canonical JSON (sorted keys, no spaces): what a confirmed decision's entry records."""
+    text = json.dumps(_canonical(value), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def entry_hash(
@@ -99,6 +105,7 @@ class ChainReport:
     head_hash: str
     broken_seq: int | None = None
     problem: str | None = None
+    decision_id: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -106,15 +113,20 @@ class ChainReport:
 
 
 def verify_chain(dbs: Session, batch: int = 1000) -> ChainReport:
-    """Recompute the chain in sequence order; report the first entry whose link or hash does not match."""
+    """Recompute the chain in sequence order; report the first entry whose link or hash does not match.
+
+    Then check every confirmed decision against its ``decision.confirmed`` entry: the decision's ``head_hash`` is
+    that entry's hash, and its stored ranking and public entries still hash to the digests the entry recorded.
+    """
     prev, expected_seq, count = GENESIS, 1, 0
     last_seq = 0
+    confirmed: dict[str, ProgrammeAudit] = {}
     while True:
         rows = dbs.scalars(
             select(ProgrammeAudit).where(ProgrammeAudit.seq > last_seq).order_by(ProgrammeAudit.seq).limit(batch)
         ).all()
         if not rows:
-            return ChainReport(count, prev)
+            break
         for row in rows:
             if row.seq != expected_seq:
                 return ChainReport(count, prev, expected_seq, "missing_entry")
@@ -125,4 +137,29 @@ def verify_chain(dbs: Session, batch: int = 1000) -> ChainReport:
             )
             if recomputed != row.hash:
                 return ChainReport(count, prev, row.seq, "hash_mismatch")
+            if row.action == "decision.confirmed":
+                confirmed[str(row.detail.get("decision_id"))] = row
             prev, expected_seq, count, last_seq = row.hash, row.seq + 1, count + 1, row.seq
+    return _verify_decisions(dbs, confirmed, ChainReport(count, prev))
+
+
+def _verify_decisions(dbs: Session, confirmed: dict[str, ProgrammeAudit], intact: ChainReport) -> ChainReport:
+    decisions = dbs.scalars(
+        select(ProgrammeDecision).where(ProgrammeDecision.status == "confirmed").order_by(ProgrammeDecision.id)
+    )
+    for decision in decisions:
+        entry = confirmed.get(str(decision.id))
+
+        def broken(problem: str, seq: int | None, decision: ProgrammeDecision = decision) -> ChainReport:
+            return ChainReport(intact.entries, intact.head_hash, seq, problem, str(decision.id))
+
+        if entry is None:
+            return broken("decision_not_in_chain", None)
+        if decision.head_hash != entry.hash:
+            return broken("decision_head_hash_mismatch", entry.seq)
+        recorded = entry.detail
+        if "ranking_sha256" in recorded and digest(decision.ranking) != recorded["ranking_sha256"]:
+            return broken("decision_ranking_changed", entry.seq)
+        if "public_entries_sha256" in recorded and digest(decision.public_entries) != recorded["public_entries_sha256"]:
+            return broken("decision_public_entries_changed", entry.seq)
+    return intact

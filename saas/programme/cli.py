@@ -26,6 +26,13 @@ def register(app: Flask) -> None:
         if report.ok:
             click.echo(f"audit chain intact: {report.entries} entries, head {report.head_hash}")
             return
+        if report.decision_id is not None:
+            click.echo(
+                f"audit chain BROKEN: decision {report.decision_id} ({report.problem}) does not match its "
+                f"decision.confirmed entry {report.broken_seq}; the {report.entries} entries themselves verify",
+                err=True,
+            )
+            raise SystemExit(1)
         click.echo(
             f"audit chain BROKEN at entry {report.broken_seq} ({report.problem}); "
             f"{report.entries} entries before it verify, last good hash {report.head_hash}",

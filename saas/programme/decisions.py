@@ -189,6 +189,8 @@ def confirm_decision(
         decision_id=decision.id,
         recorded_by=decision.recorded_by_id,
         selected=[e["application_id"] for e in decision.ranking["entries"] if e["status"] == "selected"],
+        ranking_sha256=audit.digest(decision.ranking),
+        public_entries_sha256=audit.digest(decision.public_entries),
     )
     decision.head_hash = entry.hash
     dbs.flush()
@@ -431,7 +433,8 @@ def final_entries(dbs: Session, rnd: ProgrammeRound) -> list[PublicEntry]:
 
 def awards(dbs: Session, firm_id: uuid.UUID) -> list[tuple[int, str]]:
     """(year, kind) of every published round (公布 or later) that selected the firm, newest first; reads only the
-    bureau's tables (the decision's 公示 list and the objections), never the firm's rows."""
+    bureau's tables (the decision's 公示 list and the objections), never the firm's rows. Only an entry published
+    under its name counts: a firm that did not consent to publication gets no public badge."""
     rows = dbs.execute(
         select(ProgrammeRound, ProgrammeDecision)
         .join(ProgrammeDecision, ProgrammeDecision.round_id == ProgrammeRound.id)
@@ -440,7 +443,9 @@ def awards(dbs: Session, firm_id: uuid.UUID) -> list[tuple[int, str]]:
     ).all()
     out = []
     for rnd, decision in rows:
-        if any(e.firm_id == firm_id and not e.removed for e in public_entries(dbs, rnd, decision)):
+        if any(
+            e.firm_id == firm_id and not e.removed and e.name is not None for e in public_entries(dbs, rnd, decision)
+        ):
             out.append((rnd.year, rnd.kind))
     return out
 

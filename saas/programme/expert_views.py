@@ -61,11 +61,11 @@ def _read_review(criteria: tuple[engine.Criterion, ...]) -> tuple[dict[str, floa
     return scores, comments, errors
 
 
-@bp.route("/expert/assignments/<uuid:firm_id>/<uuid:assignment_id>", methods=["GET", "POST"])
-def review(firm_id: uuid.UUID, assignment_id: uuid.UUID) -> Any:
+@bp.route("/expert/assignments/<uuid:assignment_id>", methods=["GET", "POST"])
+def review(assignment_id: uuid.UUID) -> Any:
     if (guard := _expert_guard()) is not None:
         return guard
-    assignment, app, rnd = experts.get_assignment(db.session, g.user, firm_id, assignment_id)
+    assignment, app, rnd = experts.get_assignment(db.session, g.user, assignment_id)
     criteria = _criteria(rnd)
     errors: dict[str, str] = {}
     if request.method == "POST":
@@ -81,7 +81,7 @@ def review(firm_id: uuid.UUID, assignment_id: uuid.UUID) -> Any:
             else:
                 db.session.commit()
                 flash(_("Your review is submitted."), "success")
-                return redirect(url_for("programme.review", firm_id=firm_id, assignment_id=assignment.id))
+                return redirect(url_for("programme.review", assignment_id=assignment.id))
     blind = engine.RoundParams.from_dict(rnd.params).review.blind
     firm = None if blind else db.session.get(Firm, app.firm_id)
     return render_template(
@@ -97,11 +97,11 @@ def review(firm_id: uuid.UUID, assignment_id: uuid.UUID) -> Any:
     ), 400 if errors else 200
 
 
-@bp.route("/expert/assignments/<uuid:firm_id>/<uuid:assignment_id>/conflict", methods=["POST"])
-def declare_conflict(firm_id: uuid.UUID, assignment_id: uuid.UUID) -> Any:
+@bp.route("/expert/assignments/<uuid:assignment_id>/conflict", methods=["POST"])
+def declare_conflict(assignment_id: uuid.UUID) -> Any:
     if (guard := _expert_guard()) is not None:
         return guard
-    assignment, app, rnd = experts.get_assignment(db.session, g.user, firm_id, assignment_id)
+    assignment, app, rnd = experts.get_assignment(db.session, g.user, assignment_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     reason = (request.form.get("reason") or "").strip()[:500]

@@ -242,22 +242,19 @@ def expert_assignments(dbs: Session, expert: User) -> list[tuple[ProgrammeAssign
 
 
 def get_assignment(
-    dbs: Session, expert: User, firm_id: uuid.UUID, assignment_id: uuid.UUID
+    dbs: Session, expert: User, assignment_id: uuid.UUID
 ) -> tuple[ProgrammeAssignment, ProgrammeApplication, ProgrammeRound]:
-    """Load one of the expert's own assignments and bind the session to its firm; anything else is a 404."""
+    """Load one of the expert's own assignments by its id alone (a cross-tenant read keyed on ``(id, expert_id)``,
+    so no firm id ever reaches the expert's URLs) and bind the session to its firm; anything else is a 404."""
     assignment = dbs.scalar(
         select(ProgrammeAssignment)
-        .where(
-            ProgrammeAssignment.id == assignment_id,
-            ProgrammeAssignment.firm_id == firm_id,
-            ProgrammeAssignment.expert_id == expert.id,
-        )
+        .where(ProgrammeAssignment.id == assignment_id, ProgrammeAssignment.expert_id == expert.id)
         .execution_options(all_tenants=True)
     )
     if assignment is None:
         raise NotFound("assignment_not_found")
-    set_tenant(dbs, firm_id, expert.id)
-    app = dbs.get(ProgrammeApplication, (firm_id, assignment.application_id))
+    set_tenant(dbs, assignment.firm_id, expert.id)
+    app = dbs.get(ProgrammeApplication, (assignment.firm_id, assignment.application_id))
     assert app is not None
     rnd = dbs.get(ProgrammeRound, assignment.round_id)
     assert rnd is not None
@@ -276,7 +273,17 @@ def submit_review(
     now: datetime,
 ) -> None:
     """Store the expert's scores (validated by the engine); a split brings in a third expert; the last review stores
-    the verdict on the application."""
+    the verdict on the application.
+
+    The application row is locked first: two experts submitting at once are serialised, so the second one reads the
+    first one's review and a split still brings in the third expert (on PostgreSQL; SQLite serialises writers).
+    """
+    dbs.scalar(
+        select(ProgrammeApplication)
+        .where(ProgrammeApplication.firm_id == app.firm_id, ProgrammeApplication.id == app.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if rnd.status != "expert_review":
         raise ProgrammeError("not_in_expert_review", status=rnd.status)
     if assignment.status != "assigned":

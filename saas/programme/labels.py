@@ -50,6 +50,16 @@ ASSIGNMENT_STATUS = {
     "conflict": _l("Conflict declared"),
     "submitted": _l("Submitted"),
 }
+VERDICT_STATUS = {
+    "final": _l("final"),
+    "needs_third_review": _l("a third review is needed"),
+    "incomplete": _l("awaiting reviews"),
+}
+VERDICT_RULE = {
+    "mean_of_two": _l("mean of two reviews"),
+    "median_of_three": _l("median of three reviews"),
+    "mean": _l("mean of the reviews"),
+}
 REASONS = {
     "score": _l("Selected by score"),
     "industry_minimum": _l("Selected for its industry's minimum"),
@@ -107,6 +117,7 @@ ERRORS = {
     "deadline_required": _l("Give a deadline for the correction, today or later."),
     "invalid_params": _l("Some parameters are not valid; see the marked fields."),
     "closes_before_opens": _l("The closing date is before the opening date."),
+    "title_taken": _l("Another round of this year and kind already has this title."),
     "assignment_not_found": _l("This assignment does not exist."),
     "not_in_expert_review": _l("The round is not in expert review."),
     "review_closed": _l("This review is already submitted or set aside."),
@@ -131,6 +142,7 @@ FIELD_PROBLEMS = {
     "declaration_too_short": _l("Write at least 20 characters."),
     "reason_too_short": _l("Write at least 10 characters."),
     "closes_before_opens": _l("The closing date is before the opening date."),
+    "title_taken": _l("This title is taken: choose another."),
     "deadline_in_future": _l("Give a date today or later."),
     "out_of_range": _l("The value is out of range."),
     "not_number": _l("Enter a number."),

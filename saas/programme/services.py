@@ -75,10 +75,22 @@ def _check_dates(data: RoundInput) -> None:
         raise InvalidInput("closes_before_opens", {"closes_on": "closes_before_opens"})
 
 
+def _check_title(dbs: Session, data: RoundInput, rnd: ProgrammeRound | None = None) -> None:
+    """Refuse a title another round of the same year and kind already has (UNIQUE(year, kind, title))."""
+    stmt = select(ProgrammeRound.id).where(
+        ProgrammeRound.year == data.year, ProgrammeRound.kind == data.kind, ProgrammeRound.title == data.title
+    )
+    if rnd is not None:
+        stmt = stmt.where(ProgrammeRound.id != rnd.id)
+    if dbs.scalar(stmt.limit(1)) is not None:
+        raise InvalidInput("title_taken", {"title": "title_taken"})
+
+
 def create_round(dbs: Session, staff: User, data: RoundInput, *, now: datetime) -> ProgrammeRound:
     """Create a draft round with the kind's default parameters and ``data.changes`` applied."""
     require_city_staff(staff)
     _check_dates(data)
+    _check_title(dbs, data)
     rnd = ProgrammeRound(
         year=data.year,
         kind=data.kind,
@@ -103,6 +115,7 @@ def edit_round(dbs: Session, staff: User, rnd: ProgrammeRound, data: RoundInput,
     if rnd.status != "draft":
         raise ProgrammeError("params_frozen")
     _check_dates(data)
+    _check_title(dbs, data, rnd)
     base = rnd.params if data.kind == rnd.kind else None
     rnd.params = _validated_params(data.kind, base, data.changes)
     rnd.year, rnd.kind, rnd.title = data.year, data.kind, data.title

@@ -411,6 +411,8 @@ def _labels() -> dict[str, Any]:
         "EVENT_ACTION": labels.EVENT_ACTION,
         "FIELD_PROBLEMS": labels.FIELD_PROBLEMS,
         "ASSIGNMENT_STATUS": labels.ASSIGNMENT_STATUS,
+        "VERDICT_STATUS": labels.VERDICT_STATUS,
+        "VERDICT_RULE": labels.VERDICT_RULE,
         "CRITERIA": labels.CRITERIA,
         "COMPONENTS": labels.COMPONENTS,
         "EXCLUDED": labels.EXCLUDED,

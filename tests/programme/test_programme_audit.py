@@ -3,13 +3,36 @@ link after a row is changed directly in the database (runs on SQLite and Postgre
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, text, update
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import create_engine, delete, select, text, update
+from sqlalchemy.exc import ProgrammingError
 
 from saas.models import User, utcnow
-from saas.models.programme import ProgrammeAudit
+from saas.models.programme import ProgrammeAudit, ProgrammeDecision
 from saas.programme import audit
-from tests.conftest import app_session
+from tests.conftest import BACKEND, app_session
 from tests.programme.programme_support import make_round, submitted_application
+from tests.programme.test_programme_decision import _decide, ranked_round
+
+
+@contextmanager
+def writable_audit(database_urls):
+    """On PostgreSQL the app role may not UPDATE or DELETE audit entries; lend it the right to play the forger."""
+    if BACKEND != "postgres":
+        yield
+        return
+    owner = create_engine(database_urls.owner, isolation_level="AUTOCOMMIT")
+    role = database_urls.app.split("://", 1)[1].split("@", 1)[0]
+    try:
+        with owner.connect() as conn:
+            conn.execute(text(f"GRANT UPDATE, DELETE ON programme_audit TO {role}"))
+        yield
+    finally:
+        with owner.connect() as conn:
+            conn.execute(text(f"REVOKE UPDATE, DELETE ON programme_audit FROM {role}"))
+        owner.dispose()
 
 
 def _actions(app):
@@ -37,14 +60,14 @@ def test_each_step_appends_a_linked_entry(app, firm_a, quick_submission):
         assert report.ok and report.entries == 4 and report.head_hash == rows[-1].hash
 
 
-def test_audit_verify_passes_then_names_the_changed_entry(app, firm_a, quick_submission):
+def test_audit_verify_passes_then_names_the_changed_entry(app, database_urls, firm_a, quick_submission):
     quick_submission(firm_a, 0.8)
     round_id = make_round(app)
     submitted_application(app, firm_a, round_id)
     runner = app.test_cli_runner()
     ok = runner.invoke(args=["audit-verify"])
     assert ok.exit_code == 0 and "4 entries" in ok.output
-    with app_session(app) as s:
+    with writable_audit(database_urls), app_session(app) as s:
         # a direct SQL change of one stored detail (the submitted status of entry 4 → "passed")
         row = s.get(ProgrammeAudit, 4)
         changed = dict(row.detail, status="passed")
@@ -54,12 +77,12 @@ def test_audit_verify_passes_then_names_the_changed_entry(app, firm_a, quick_sub
     assert "BROKEN at entry 4 (hash_mismatch)" in broken.output
 
 
-def test_a_rewritten_hash_breaks_the_next_link_and_a_deleted_entry_is_named(app):
+def test_a_rewritten_hash_breaks_the_next_link_and_a_deleted_entry_is_named(app, database_urls):
     round_id = make_round(app, status="pre_review")
     with app_session(app) as s:
         staff = s.scalar(select(User).where(User.kind == "staff"))
         audit.append(s, staff.id, "note", now=utcnow(), round_id=round_id)
-    with app_session(app) as s:
+    with writable_audit(database_urls), app_session(app) as s:
         assert audit.verify_chain(s).entries == 4
         # a forger who recomputes entry 2's own hash still breaks entry 3's link
         row = s.get(ProgrammeAudit, 2)
@@ -72,7 +95,7 @@ def test_a_rewritten_hash_breaks_the_next_link_and_a_deleted_entry_is_named(app)
         s.expire_all()
         report = audit.verify_chain(s)
         assert (report.broken_seq, report.problem) == (3, "prev_hash_mismatch")
-    with app_session(app) as s:
+    with writable_audit(database_urls), app_session(app) as s:
         s.execute(delete(ProgrammeAudit).where(ProgrammeAudit.seq == 3))
         s.expire_all()
         report = audit.verify_chain(s)
@@ -84,3 +107,43 @@ def test_the_chain_is_stable_across_reloads(app):
     with app_session(app) as s:
         s.expire_all()
         assert audit.verify_chain(s).ok
+
+
+def test_editing_a_published_name_or_score_in_a_decision_fails_audit_verify(app, firm_a, quick_submission):
+    round_id = ranked_round(app, [firm_a], quick_submission)
+    _decide(app, round_id)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["audit-verify"]).exit_code == 0
+    with app_session(app) as s:
+        decision = s.scalar(select(ProgrammeDecision).where(ProgrammeDecision.status == "confirmed"))
+        decision_id, public, ranking = decision.id, decision.public_entries, decision.ranking
+        assert public[0]["name"] == firm_a.name
+        entry = s.scalar(select(ProgrammeAudit).where(ProgrammeAudit.action == "decision.confirmed"))
+        assert entry.detail["public_entries_sha256"] == audit.digest(public) and decision.head_hash == entry.hash
+    edits = [
+        ({"public_entries": [dict(public[0], name="别的企业")]}, "decision_public_entries_changed"),
+        ({"ranking": {**ranking, "entries": [dict(ranking["entries"][0], score=99.9)]}}, "decision_ranking_changed"),
+        ({"head_hash": "f" * 64}, "decision_head_hash_mismatch"),
+    ]
+    for values, problem in edits:
+        with app_session(app) as s:
+            s.execute(update(ProgrammeDecision).where(ProgrammeDecision.id == decision_id).values(**values))
+        broken = runner.invoke(args=["audit-verify"])
+        assert broken.exit_code == 1, problem
+        assert f"decision {decision_id} ({problem})" in broken.output
+        with app_session(app) as s:
+            s.execute(
+                update(ProgrammeDecision)
+                .where(ProgrammeDecision.id == decision_id)
+                .values(public_entries=public, ranking=ranking, head_hash=entry.hash)
+            )
+        assert runner.invoke(args=["audit-verify"]).exit_code == 0
+
+
+@pytest.mark.postgres_only
+def test_the_app_role_cannot_update_or_delete_audit_entries(app):
+    make_round(app)
+    for statement in ("UPDATE programme_audit SET action = 'x' WHERE seq = 1", "DELETE FROM programme_audit"):
+        with app_session(app) as s, pytest.raises(ProgrammingError, match="permission denied"):
+            with s.begin_nested():
+                s.execute(text(statement))

@@ -254,3 +254,28 @@ def test_dashboard_counts_stages_for_city_staff_only(app, make_client, create_us
     assert 'data-submitted="2" data-passed="2" data-selected="1"' in html
     county = staff_client(make_client, create_user, county="nanhu")
     assert county.get("/programme/bureau/dashboard").status_code == 404
+
+
+def test_a_firm_that_did_not_consent_to_publication_gets_no_public_badge(
+    app, client, firm_a, firm_b, quick_submission, publish_product
+):
+    publish_product(firm_a)
+    publish_product(firm_b)
+    round_id = ranked_round(app, [firm_a, firm_b], quick_submission, publish=[False, True])
+    with app_session(app) as s:
+        rnd = s.get(ProgrammeRound, round_id)
+        rnd.params = {**rnd.params, "quotas": {**NO_EXPERTS["quotas"], "total": 2, "industries": [], "counties": []}}
+    _decide(app, round_id)
+    with app_session(app) as s:
+        decision = s.scalar(select(ProgrammeDecision).where(ProgrammeDecision.status == "confirmed"))
+        selected = {e["firm_id"]: e["name"] for e in decision.public_entries}
+        end = decision.publicity_end
+    assert selected == {str(firm_a.id): None, str(firm_b.id): firm_b.name}  # both selected, a unnamed
+    later = utcnow() + timedelta(days=(end - services.beijing_today(utcnow())).days + 1)
+    with app_session(app) as s:
+        rnd = s.get(ProgrammeRound, round_id)
+        services.advance_round(s, s.get(User, rnd.created_by_id), rnd, "final", now=later)
+    with app_session(app) as s:
+        assert decisions.awards(s, firm_a.id) == [] and len(decisions.awards(s, firm_b.id)) == 1
+    assert 'id="programme-awards"' not in client.get(f"/market/suppliers/{firm_a.id}").get_data(as_text=True)
+    assert 'id="programme-awards"' in client.get(f"/market/suppliers/{firm_b.id}").get_data(as_text=True)

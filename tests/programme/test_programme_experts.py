@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import re
+
+import pytest
+from sqlalchemy import event, select
 
 from saas.models import EmailMessage, Firm, User, utcnow
 from saas.models.programme import ExpertProfile, ProgrammeApplication, ProgrammeAssignment, ProgrammeRound
@@ -143,12 +146,10 @@ def test_an_expert_sees_only_assigned_applications(app, make_client, firm_a, fir
     mine = [a for a in assignments(app, firm_b) if a.expert_id == e1["id"]]
     others = [a for a in assignments(app, firm_a)]
     assert mine and others and all(a.expert_id != e1["id"] for a in others)
-    assert client.get(f"/programme/expert/assignments/{firm_b.id}/{mine[0].id}").status_code == 200
+    assert client.get(f"/programme/expert/assignments/{mine[0].id}").status_code == 200
     for a in others:
-        assert client.get(f"/programme/expert/assignments/{firm_a.id}/{a.id}").status_code == 404
-        assert client.post(f"/programme/expert/assignments/{firm_a.id}/{a.id}", score_form(FULL)).status_code == 404
-        # the right id under the wrong firm is a 404 too
-        assert client.get(f"/programme/expert/assignments/{firm_b.id}/{a.id}").status_code == 404
+        assert client.get(f"/programme/expert/assignments/{a.id}").status_code == 404
+        assert client.post(f"/programme/expert/assignments/{a.id}", score_form(FULL)).status_code == 404
     home = client.get("/programme/expert/").get_data(as_text=True)
     assert str(mine[0].id) in home and all(str(a.id) not in home for a in others)
     # experts are not staff and not firm members
@@ -156,7 +157,7 @@ def test_an_expert_sees_only_assigned_applications(app, make_client, firm_a, fir
     assert client.get(f"/programme/applications/{mine[0].application_id}").status_code == 403
     firm_owner = make_client()
     firm_owner.login(firm_b.owner_email)
-    assert firm_owner.get(f"/programme/expert/assignments/{firm_b.id}/{mine[0].id}").status_code == 403
+    assert firm_owner.get(f"/programme/expert/assignments/{mine[0].id}").status_code == 403
 
 
 def test_a_split_of_20_points_brings_in_a_third_expert_and_the_median_counts(
@@ -168,10 +169,10 @@ def test_a_split_of_20_points_brings_in_a_third_expert_and_the_median_counts(
     first, second = assignments(app, firm_a)
     by_id = {e["id"]: e for e in pool}
     c1 = expert_client(make_client, by_id[first.expert_id])
-    url1 = f"/programme/expert/assignments/{firm_a.id}/{first.id}"
+    url1 = f"/programme/expert/assignments/{first.id}"
     assert c1.post(url1, score_form(FULL, "秘密评语甲")).status_code == 302
     c2 = expert_client(make_client, by_id[second.expert_id])
-    url2 = f"/programme/expert/assignments/{firm_a.id}/{second.id}"
+    url2 = f"/programme/expert/assignments/{second.id}"
     page = c2.get(url2).get_data(as_text=True)
     assert "秘密评语甲" not in page and 'value="30"' not in page  # no other score before submitting
     assert c2.post(url2, score_form(LOW, "秘密评语乙")).status_code == 302
@@ -182,7 +183,7 @@ def test_a_split_of_20_points_brings_in_a_third_expert_and_the_median_counts(
     with app_session(app, firm_a.id) as s:
         assert s.scalar(select(ProgrammeApplication.expert_verdict))["status"] == "needs_third_review"
     c3 = expert_client(make_client, by_id[rows[2].expert_id])
-    assert c3.post(f"/programme/expert/assignments/{firm_a.id}/{rows[2].id}", score_form(MID)).status_code == 302
+    assert c3.post(f"/programme/expert/assignments/{rows[2].id}", score_form(MID)).status_code == 302
     with app_session(app, firm_a.id) as s:
         verdict = s.scalar(select(ProgrammeApplication.expert_verdict))
     assert verdict["status"] == "final" and verdict["final"] == 70 and verdict["rule"] == "median_of_three"
@@ -196,7 +197,7 @@ def test_a_split_of_exactly_the_threshold_needs_no_third(app, make_client, firm_
     at_threshold = dict(FULL, replicability=0)  # 65: 80 − 65 = 15
     for a, scores in zip(assignments(app, firm_a), (FULL, at_threshold), strict=True):
         client = expert_client(make_client, by_id[a.expert_id])
-        assert client.post(f"/programme/expert/assignments/{firm_a.id}/{a.id}", score_form(scores)).status_code == 302
+        assert client.post(f"/programme/expert/assignments/{a.id}", score_form(scores)).status_code == 302
     assert len(assignments(app, firm_a)) == 2
     with app_session(app, firm_a.id) as s:
         verdict = s.scalar(select(ProgrammeApplication.expert_verdict))
@@ -210,11 +211,24 @@ def test_an_invalid_score_is_refused_next_to_its_criterion(app, make_client, fir
     a = assignments(app, firm_a)[0]
     client = expert_client(make_client, next(e for e in pool if e["id"] == a.expert_id))
     form = score_form(dict(FULL, demonstration_value=31), "保留这段评语")
-    response = client.post(f"/programme/expert/assignments/{firm_a.id}/{a.id}", form)
+    response = client.post(f"/programme/expert/assignments/{a.id}", form)
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert 'id="score-demonstration_value-error"' in html and "保留这段评语" in html
     assert assignments(app, firm_a)[0].status == "assigned" and assignments(app, firm_a)[0].scores == {}
+
+
+def test_a_bad_comment_is_refused_next_to_its_comment(app, make_client, firm_a, quick_submission):
+    pool = [make_expert(app, f"k{i}") for i in range(2)]
+    round_id = round_in_review(app, [firm_a], quick_submission)
+    assign(app, round_id)
+    a = assignments(app, firm_a)[0]
+    client = expert_client(make_client, next(e for e in pool if e["id"] == a.expert_id))
+    response = client.post(f"/programme/expert/assignments/{a.id}", score_form(FULL, "长" * 1001))
+    assert response.status_code == 400
+    error = re.search(r'<p class="error" id="comment-replicability-error" role="alert">(.*?)</p>', response.text)
+    assert error is not None and error.group(1) == "数值超出范围。"
+    assert assignments(app, firm_a)[0].status == "assigned"
 
 
 def test_a_declared_conflict_goes_to_another_expert_and_never_back(app, make_client, firm_a, quick_submission):
@@ -223,7 +237,7 @@ def test_a_declared_conflict_goes_to_another_expert_and_never_back(app, make_cli
     assign(app, round_id)
     first = assignments(app, firm_a)[0]
     client = expert_client(make_client, next(e for e in pool if e["id"] == first.expert_id))
-    url = f"/programme/expert/assignments/{firm_a.id}/{first.id}/conflict"
+    url = f"/programme/expert/assignments/{first.id}/conflict"
     assert client.post(url, {"reason": ""}).status_code == 400
     assert client.post(url, {"reason": "曾为该企业提供咨询"}).status_code == 302
     rows = assignments(app, firm_a)
@@ -234,17 +248,29 @@ def test_a_declared_conflict_goes_to_another_expert_and_never_back(app, make_cli
         assert str(firm_a.id) in s.get(ExpertProfile, first.expert_id).affiliations
 
 
-def test_blind_review_hides_the_firm_name(app, make_client, firm_a, quick_submission):
+def test_blind_review_hides_the_firm_name_and_id_from_pages_and_urls(app, make_client, firm_a, quick_submission):
     pool = [make_expert(app, f"b{i}") for i in range(2)]
     changes = {**RELAXED, "review": {"blind": True}}
     round_id = round_in_review(app, [firm_a], quick_submission, changes=changes)
     assign(app, round_id)
     a = assignments(app, firm_a)[0]
     client = expert_client(make_client, next(e for e in pool if e["id"] == a.expert_id))
-    html = client.get(f"/programme/expert/assignments/{firm_a.id}/{a.id}").get_data(as_text=True)
-    assert firm_a.name not in html
-    open_round = round_in_review(app, [], quick_submission)
-    assert open_round  # a non-blind round shows the name (covered in the split test's pages)
+    home = client.get("/programme/expert/")
+    links = re.findall(r'(?:href|action)="([^"]+)"', home.get_data(as_text=True))
+    review_links = [link for link in links if "/expert/assignments/" in link]
+    assert review_links == [f"/programme/expert/assignments/{a.id}"]
+    page = client.get(review_links[0])
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'id="review-form"' in html
+    submitted = client.post(review_links[0], score_form(FULL))
+    assert submitted.status_code == 302
+    after = client.get(submitted.headers["Location"]).get_data(as_text=True)
+    assert assignments(app, firm_a)[0].status == "submitted"
+    seen = [home.get_data(as_text=True), html, submitted.headers["Location"], after, *links]
+    seen += re.findall(r'(?:href|action)="([^"]+)"', html)
+    for text in seen:
+        assert firm_a.name not in text and str(firm_a.id) not in text
+        assert str(firm_a.id).replace("-", "") not in text
 
 
 def test_staff_see_every_review_but_county_staff_only_in_their_county(
@@ -257,12 +283,17 @@ def test_staff_see_every_review_but_county_staff_only_in_their_county(
     assign(app, round_id)
     a = assignments(app, firm_a)[0]
     client = expert_client(make_client, next(e for e in pool if e["id"] == a.expert_id))
-    client.post(f"/programme/expert/assignments/{firm_a.id}/{a.id}", score_form(FULL, "给经信局看的评语"))
+    client.post(f"/programme/expert/assignments/{a.id}", score_form(FULL, "给经信局看的评语"))
     application_id = a.application_id
     city = staff_client(make_client, create_user)
-    assert "给经信局看的评语" in city.get(f"/programme/bureau/applications/{firm_a.id}/{application_id}").get_data(
-        as_text=True
-    )
+    page = city.get(f"/programme/bureau/applications/{firm_a.id}/{application_id}").get_data(as_text=True)
+    assert "给经信局看的评语" in page
+    second = next(e for e in pool if e["id"] != a.expert_id)
+    other = assignments(app, firm_a)[1]
+    assert expert_client(make_client, second).post(f"/programme/expert/assignments/{other.id}", score_form(FULL))
+    page = city.get(f"/programme/bureau/applications/{firm_a.id}/{application_id}").get_data(as_text=True)
+    verdict = re.search(r'<p id="verdict">(.*?)</p>', page).group(1)
+    assert verdict == "评审结论：最终结论 · 最终得分 80.00（两位专家平均分）"
     other_county = staff_client(make_client, create_user, county="haining")
     assert other_county.get(f"/programme/bureau/applications/{firm_a.id}/{application_id}").status_code == 404
 
@@ -303,3 +334,27 @@ def test_reminders_go_once_for_open_reviews_near_their_deadline(app, firm_a, qui
 
 def by_email(pool, expert_id):
     return next(e["email"] for e in pool if e["id"] == expert_id)
+
+
+@pytest.mark.postgres_only
+def test_a_review_locks_the_application_before_reading_its_assignments(app, make_client, firm_a, quick_submission):
+    pool = [make_expert(app, f"l{i}") for i in range(2)]
+    round_id = round_in_review(app, [firm_a], quick_submission)
+    assign(app, round_id)
+    a = assignments(app, firm_a)[0]
+    client = expert_client(make_client, next(e for e in pool if e["id"] == a.expert_id))
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # noqa: ARG001 - the event's signature
+        statements.append(" ".join(statement.split()))
+
+    engine = app.extensions["database"][0]
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.post(f"/programme/expert/assignments/{a.id}", score_form(FULL)).status_code == 302
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    lock = next(i for i, st in enumerate(statements) if "FROM programme_applications" in st and "FOR UPDATE" in st)
+    reads = [i for i, st in enumerate(statements) if st.startswith("SELECT") and "FROM programme_assignments" in st]
+    update = next(i for i, st in enumerate(statements) if st.startswith("UPDATE programme_assignments"))
+    assert lock < update and [i for i in reads if i > update] and all(lock < i for i in reads if i > update)

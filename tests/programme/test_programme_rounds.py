@@ -80,6 +80,23 @@ def test_a_closing_date_before_the_opening_is_refused(app, make_client, create_u
     assert _rounds(app) == []
 
 
+def test_a_duplicate_title_is_refused_next_to_the_title_field(app, make_client, create_user):
+    client = staff_client(make_client, create_user)
+    assert client.post("/programme/bureau/rounds/new", _form()).status_code == 302
+    response = client.post("/programme/bureau/rounds/new", _form(quota_total="90"))
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert 'id="title-error"' in html and "该标题已被使用，请另选一个。" in html and 'value="90"' in html
+    assert len(_rounds(app)) == 1
+    other = client.post("/programme/bureau/rounds/new", _form(title="2026年度第二批"))
+    assert other.status_code == 302
+    second = next(r for r in _rounds(app) if r.title == "2026年度第二批")
+    edit = client.post(f"/programme/bureau/rounds/{second.id}/edit", _form())
+    assert edit.status_code == 400 and 'id="title-error"' in edit.get_data(as_text=True)
+    assert sorted(r.title for r in _rounds(app)) == ["2026年度双百示范企业", "2026年度第二批"]
+    assert client.post(f"/programme/bureau/rounds/{second.id}/edit", _form(title="2026年度第二批")).status_code == 302
+
+
 def test_opening_freezes_the_parameters(app, make_client, create_user):
     client = staff_client(make_client, create_user)
     round_id = make_round(app, status="draft")
