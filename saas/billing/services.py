@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from saas.billing import plans
-from saas.billing.errors import NoCustomer, SnapshotRequired, UnknownProduct, VoucherInvalid, VoucherUsed
+from saas.billing.errors import AlreadyPro, NoCustomer, SnapshotRequired, UnknownProduct, VoucherInvalid, VoucherUsed
 from saas.billing.gateway import Gateway
 from saas.billing.rights import BillingState, Entitlements, PassState, SubscriptionState, entitlements
 from saas.core.mail import send_mail
@@ -119,17 +119,34 @@ def customer_id(dbs: Session, firm: Firm) -> str | None:
 
 
 def ensure_customer(dbs: Session, gw: Gateway, firm: Firm, email: str) -> str:
-    """Return the firm's Stripe customer, creating it once (key ``customer:{firm_id}``: a retry finds the same one)."""
-    existing = customer_id(dbs, firm)
-    if existing:
-        return existing
+    """Return the firm's Stripe customer, creating it once (key ``customer:{firm_id}``: a retry finds the same one).
+
+    The firm's ``BillingCustomer`` row is returned locked (``FOR UPDATE``) until the transaction ends, so the checkouts
+    of one firm run one after another. Two first checkouts both ask Stripe with the same key (one customer) and insert
+    with ``ON CONFLICT DO NOTHING``: the second waits for the first's row and then locks it.
+    """
+    locked = select(BillingCustomer).where(BillingCustomer.firm_id == firm.id).with_for_update()
+    row = dbs.scalar(locked)
+    if row is not None:
+        return row.stripe_customer_id
     customer = gw.create_customer(
         {"name": firm.name, "email": email, "metadata": {"firm_id": str(firm.id), "uscc": firm.uscc}},
         key=f"customer:{firm.id}",
     )
-    dbs.add(BillingCustomer(firm_id=firm.id, stripe_customer_id=customer["id"]))
-    dbs.flush()
-    return customer["id"]
+    values = {"id": uuid.uuid4(), "firm_id": firm.id, "stripe_customer_id": customer["id"], "singleton": 1}
+    dbs.execute(_insert(dbs).values(**values).on_conflict_do_nothing(index_elements=["firm_id", "singleton"]))
+    row = dbs.scalar(locked.execution_options(populate_existing=True))
+    assert row is not None
+    return row.stripe_customer_id
+
+
+def _insert(dbs: Session) -> Any:
+    dialect = dbs.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(BillingCustomer)
+    if dialect == "sqlite":
+        return sqlite.insert(BillingCustomer)
+    raise NotImplementedError(dialect)  # pragma: no cover - only the two databases are supported
 
 
 def start_checkout(
@@ -149,6 +166,8 @@ def start_checkout(
 
     A pending purchase of the same product (and snapshot) whose session is still open is reused, so a double click
     makes one session; otherwise a new purchase row gives a new session with the key ``checkout:{firm}:{purchase}``.
+    The firm's customer row is locked first, so two simultaneous checkouts of one firm see each other's purchase.
+    A Pro subscription or pass is refused (``AlreadyPro``) while the firm already has Pro from either.
     """
     try:
         product = plans.product(product_key)
@@ -158,6 +177,9 @@ def start_checkout(
         raise SnapshotRequired()
     if product.key != "report":
         snapshot_id = assessment_id = None
+    if product.key in ("pro_monthly", "pro_pass") and entitlements_for(dbs, firm, now).plan == "pro":
+        raise AlreadyPro()
+    customer = ensure_customer(dbs, gw, firm, actor.email)  # locks the firm's checkouts until commit
     pending = dbs.scalars(
         tenant_select(Purchase)
         .where(
@@ -175,7 +197,6 @@ def start_checkout(
             if session.get("status") == "open":
                 return session["url"]
             break
-    customer = ensure_customer(dbs, gw, firm, actor.email)
     purchase = Purchase(
         firm_id=firm.id,
         product=product.key,

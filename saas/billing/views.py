@@ -45,6 +45,7 @@ MESSAGES = {
     "unknown_product": _l("This product is not for sale."),
     "no_customer": _l("There is nothing to manage yet: buy a plan first."),
     "snapshot_required": _l("Choose the assessment whose report you want."),
+    "already_pro": _l("Your firm already has Pro (see its period below): manage the subscription in the portal."),
     "gateway": _l("The payment service did not answer. Please try again in a minute."),
     "voucher_invalid": _l("This voucher code is not valid or has expired."),
     "voucher_used": _l("This voucher has already been redeemed."),

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from saas import billing as billing_api
 from saas.models import BillingEvent, BillingSubscription, EmailMessage, Firm, Purchase, utcnow
-from tests.conftest import app_session
+from tests.conftest import app_session, grant_pro
 
 
 def _owner(make_client, firm):
@@ -73,6 +73,28 @@ def test_double_click_makes_one_session_and_client_prices_are_ignored(app, billi
     assert len(posts) == 1
     items = billing.standin.client.v1.checkout.sessions.line_items.list(first.rsplit("/", 1)[1])
     assert items.data[0].price.lookup_key == "jx_pro_pass_yearly" and items.data[0].amount_total == 99000
+
+
+@pytest.mark.parametrize("held", ["subscription", "pass"])
+@pytest.mark.parametrize("again", ["pro_monthly", "pro_pass"])
+def test_a_firm_with_pro_cannot_buy_pro_again(app, billing, make_client, firm_a, held, again):
+    client = _owner(make_client, firm_a)
+    if held == "subscription":
+        _subscribe(app, billing, client, firm_a)
+    else:
+        grant_pro(app, firm_a.id)
+    before = _purchases(app, firm_a)
+    sessions_before = [r for r in billing.standin.requests() if r["path"] == "/v1/checkout/sessions"]
+    response = client.post(f"/billing/checkout/{again}")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/billing/")
+    assert _purchases(app, firm_a) == before
+    assert [r for r in billing.standin.requests() if r["path"] == "/v1/checkout/sessions"] == sessions_before
+    page = client.get("/billing/").get_data(as_text=True)
+    assert "贵企业已拥有专业版（有效期见下方）" in page  # the flashed refusal
+    assert 'id="already-pro"' in page
+    assert 'id="buy-pro_monthly"' not in page and 'id="buy-pro_pass"' not in page
+    _rights_now = _rights(app, firm_a)
+    assert _rights_now.plan == "pro" and _rights_now.reason == held
 
 
 def test_unknown_product_is_refused_without_calling_stripe(app, billing, make_client, firm_a):
