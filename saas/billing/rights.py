@@ -49,7 +49,6 @@ class Entitlements:
     pro_until: datetime | None
     full_report_all: bool
     report_snapshots: frozenset[uuid.UUID] = field(default_factory=frozenset)
-    cohort_extras: bool = False
     product_limit: int | None = FREE_PRODUCT_LIMIT
     bulk_import: bool = False
     rfq_quotes_per_month: int = FREE_RFQ_QUOTES_PER_MONTH
@@ -96,7 +95,6 @@ def entitlements(state: BillingState, now: datetime) -> Entitlements:
         pro_until=until,
         full_report_all=True,
         report_snapshots=state.report_snapshots,
-        cohort_extras=True,
         product_limit=None,
         bulk_import=True,
         rfq_quotes_per_month=PRO_RFQ_QUOTES_PER_MONTH,
