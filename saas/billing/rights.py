@@ -45,7 +45,7 @@ class BillingState:
 @dataclass(frozen=True)
 class Entitlements:
     plan: str  # free | pro
-    reason: str  # free | subscription | grace | pass
+    reason: str  # free | subscription | grace | pass | not_selling
     pro_until: datetime | None
     full_report_all: bool
     report_snapshots: frozenset[uuid.UUID] = field(default_factory=frozenset)
@@ -67,8 +67,23 @@ def _subscription_grant(sub: SubscriptionState, now: datetime) -> tuple[str, dat
     return None
 
 
-def entitlements(state: BillingState, now: datetime) -> Entitlements:
-    """Return what a firm in ``state`` may do at ``now``."""
+def entitlements(state: BillingState, now: datetime, *, selling: bool = True) -> Entitlements:
+    """Return what a firm in ``state`` may do at ``now``.
+
+    ``selling`` is false when the platform does not sell (``BILLING_ENABLED`` off): then every firm gets what billing
+    would sell, since nothing can be bought that is withheld (reason ``not_selling``, no end).
+    """
+    if not selling:
+        return Entitlements(
+            plan="pro",
+            reason="not_selling",
+            pro_until=None,
+            full_report_all=True,
+            report_snapshots=state.report_snapshots,
+            product_limit=None,
+            bulk_import=True,
+            rfq_quotes_per_month=PRO_RFQ_QUOTES_PER_MONTH,
+        )
     grants: list[tuple[str, datetime | None]] = []
     for sub in state.subscriptions:
         grant = _subscription_grant(sub, now)

@@ -77,9 +77,9 @@ def billing_state(dbs: Session, firm: Firm) -> BillingState:
     )
 
 
-def entitlements_for(dbs: Session, firm: Firm, now: datetime) -> Entitlements:
-    """What ``firm`` may do at ``now`` (the one decision; see ``saas.billing.rights``)."""
-    return entitlements(billing_state(dbs, firm), now)
+def entitlements_for(dbs: Session, firm: Firm, now: datetime, *, selling: bool = True) -> Entitlements:
+    """What ``firm`` may do at ``now`` (the one decision; see ``saas.billing.rights``); ``selling``: billing is on."""
+    return entitlements(billing_state(dbs, firm), now, selling=selling)
 
 
 def product_limit_reached(dbs: Session, firm: Firm, rights: Entitlements) -> bool:

@@ -12,6 +12,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from saas import billing
 from saas.assessments import services as assessment_services
 from saas.billing import errors, plans, services
 from saas.billing.forms import CheckoutForm, InvoiceDetailsForm, IssueVouchersForm, RedeemForm
@@ -83,7 +84,7 @@ def _assessment_snapshot(raw: str | None) -> tuple[uuid.UUID | None, uuid.UUID |
 def _page(status: int = 200, invoice_form: InvoiceDetailsForm | None = None, redeem: RedeemForm | None = None) -> Any:
     firm = g.tenant
     now = utcnow()
-    rights = services.entitlements_for(db.session, firm, now)
+    rights = billing.entitlements(firm, now, db.session)
     details = services.invoice_details(db.session, firm)
     if invoice_form is None:
         invoice_form = InvoiceDetailsForm(

@@ -150,6 +150,22 @@ def test_single_report_checkout_then_refund_withdraws_it(app, billing, make_clie
     assert client.post(f"/benchmarking/{assessment_id}/pdf").status_code == 303
 
 
+def test_billing_disabled_opens_the_full_pdf_and_hides_the_shop(
+    app, monkeypatch, make_client, firm_a, submitted_assessment
+):
+    assessment_id = submitted_assessment(firm_a)
+    client = _owner(make_client, firm_a)
+    assert client.post(f"/benchmarking/{assessment_id}/pdf").status_code == 303  # selling: free firms are offered Pro
+    monkeypatch.setitem(app.config, "BILLING_ENABLED", False)
+    rights = _rights(app, firm_a)
+    assert (rights.plan, rights.reason) == ("pro", "not_selling")
+    response = client.post(f"/benchmarking/{assessment_id}/pdf")
+    assert response.status_code == 302 and f"/benchmarking/{assessment_id}/pdf/" in response.headers["Location"]
+    page = client.get("/billing/").get_data(as_text=True)
+    assert 'id="not-selling"' in page and 'id="buy"' not in page
+    assert _purchases(app, firm_a) == []
+
+
 def _subscribe(app, billing, client, firm):
     url = _checkout(client, "pro_monthly")
     billing.complete(url)

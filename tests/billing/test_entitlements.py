@@ -99,3 +99,16 @@ def test_every_entitlement_is_read_by_a_feature():
     unread = [f.name for f in fields(Entitlements) if f.name not in via_full_report]
     unread = [name for name in unread if not re.search(rf"\.{name}\b", sources)]
     assert unread == []
+
+
+@pytest.mark.parametrize(
+    "state",
+    [BillingState(), sub("canceled"), BillingState(passes=(PassState("refunded", LATER),))],
+    ids=["no billing at all", "canceled", "pass refunded"],
+)
+def test_billing_disabled_grants_what_billing_would_sell(state):
+    """The state table's row for ``BILLING_ENABLED`` off: whatever the rows say, the platform withholds nothing."""
+    rights = entitlements(state, NOW, selling=False)
+    assert (rights.plan, rights.reason, rights.pro_until) == ("pro", "not_selling", None)
+    assert rights.full_report(SNAP) and rights.full_report(OTHER) and rights.bulk_import
+    assert rights.product_limit is None and rights.rfq_quotes_per_month == PRO_RFQ_QUOTES_PER_MONTH
