@@ -10,7 +10,7 @@ from billing_support import sign
 from sqlalchemy import select
 
 from saas import billing as billing_api
-from saas.models import BillingEvent, BillingSubscription, EmailMessage, Firm, Purchase, utcnow
+from saas.models import BillingEvent, BillingSubscription, EmailMessage, Firm, Purchase, ScoreSnapshot, utcnow
 from tests.conftest import app_session, grant_pro
 
 
@@ -164,6 +164,35 @@ def test_billing_disabled_opens_the_full_pdf_and_hides_the_shop(
     page = client.get("/billing/").get_data(as_text=True)
     assert 'id="not-selling"' in page and 'id="buy"' not in page
     assert _purchases(app, firm_a) == []
+
+
+def test_the_pdf_file_is_checked_against_the_snapshot_of_its_job(app, make_client, firm_a, submitted_assessment):
+    assessment_id = submitted_assessment(firm_a)
+    client = _owner(make_client, firm_a)
+    with app_session(app, firm_a.id) as s:
+        first = s.scalar(select(ScoreSnapshot).where(ScoreSnapshot.assessment_id == assessment_id))
+        first_id, created = first.id, first.created_at
+        s.add(Purchase(product="report", status="paid", snapshot_id=first_id, assessment_id=assessment_id))
+    response = client.post(f"/benchmarking/{assessment_id}/pdf")
+    assert response.status_code == 302
+    file_url = response.headers["Location"] + "/file"
+    first_download = client.get(file_url)
+    first_download.close()
+    assert first_download.status_code == 200
+    # the bureau verifies the assessment: a newer snapshot, whose report was not bought
+    with app_session(app, firm_a.id) as s:
+        first = s.scalar(select(ScoreSnapshot).where(ScoreSnapshot.id == first_id))
+        copied = {c.key: getattr(first, c.key) for c in ScoreSnapshot.__table__.columns if c.key not in ("id",)}
+        s.add(ScoreSnapshot(**{**copied, "kind": "verified", "created_at": created + timedelta(minutes=1)}))
+    served = client.get(file_url)  # the job's file is the bought first snapshot's report
+    served.close()
+    assert served.status_code == 200 and served.mimetype == "application/pdf"
+    with app_session(app, firm_a.id) as s:
+        second = s.scalar(select(ScoreSnapshot).where(ScoreSnapshot.kind == "verified"))
+        s.scalar(select(Purchase)).snapshot_id = second.id  # now only the newer report is paid for
+    refused = client.get(file_url)
+    refused.close()
+    assert refused.status_code == 303 and f"report_for={assessment_id}" in refused.headers["Location"]
 
 
 def _subscribe(app, billing, client, firm):
