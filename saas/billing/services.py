@@ -6,6 +6,8 @@ Shape as elsewhere: validated input in; tenant, actor, clock and the gateway as 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import secrets
 import uuid
@@ -238,10 +240,10 @@ def portal_url(dbs: Session, gw: Gateway, firm: Firm, return_url: str, locale: s
     if not customer:
         raise NoCustomer()
     minute = int(now.timestamp()) // 60
-    session = gw.create_portal_session(
-        {"customer": customer, "return_url": return_url, "locale": "en" if locale.startswith("en") else "zh"},
-        key=f"portal:{firm.id}:{minute}",
-    )
+    params = {"customer": customer, "return_url": return_url, "locale": "en" if locale.startswith("en") else "zh"}
+    # the params' hash is in the key: the same key with other params (another language) is Stripe's idempotency_error
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
+    session = gw.create_portal_session(params, key=f"portal:{firm.id}:{minute}:{digest}")
     return session["url"]
 
 

@@ -219,6 +219,18 @@ def test_portal_opens_for_the_own_customer_only(app, billing, make_client, firm_
     assert portal["customer"] == customer
 
 
+def test_portal_in_two_languages_within_one_minute_opens_twice(app, billing, make_client, firm_a):
+    client = _owner(make_client, firm_a)
+    _subscribe(app, billing, client, firm_a)
+    zh = client.post("/billing/portal")
+    client.post("/language", {"lang": "en"})
+    en = client.post("/billing/portal")
+    assert (zh.status_code, en.status_code) == (303, 303), en.headers.get("Location")
+    state = billing.standin.control("GET", "/_test/state")["objects"]["billing_portal.session"]
+    locales = [state[r.headers["Location"].rsplit("/", 1)[1]]["locale"] for r in (zh, en)]
+    assert locales == ["zh", "en"]
+
+
 def test_renewal_extends_the_period_with_invoice_paid(app, billing, make_client, firm_a):
     client = _owner(make_client, firm_a)
     before = _subscribe(app, billing, client, firm_a)
