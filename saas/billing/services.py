@@ -429,12 +429,21 @@ def _invoice(dbs: Session, gw: Gateway, invoice_id: str, kind: str, now: datetim
 
 
 def _refund(dbs: Session, gw: Gateway, charge_id: str, now: datetime) -> Firm | None:
+    """Withdraw a refunded purchase. A charge need not carry the checkout's metadata: then the firm is read from its
+    payment intent and the purchase is found by the payment intent id stored at fulfilment."""
     charge = gw.charge(charge_id)
+    intent_id = charge.get("payment_intent")
     firm = _firm_from(charge.get("metadata"), dbs)
+    if firm is None and intent_id:
+        firm = _firm_from(gw.payment_intent(intent_id).get("metadata"), dbs)
     if firm is None:
         return None
     set_tenant(dbs, firm.id)
     purchase = _purchase_for(dbs, charge)
+    if purchase is None and intent_id:
+        purchase = dbs.scalar(
+            tenant_select(Purchase).where(Purchase.firm_id == firm.id, Purchase.payment_intent_id == intent_id)
+        )
     if purchase is not None and charge.get("refunded") and purchase.status == "paid":
         purchase.status = "refunded"
         purchase.refunded_at = now

@@ -195,6 +195,31 @@ def test_the_pdf_file_is_checked_against_the_snapshot_of_its_job(app, make_clien
     assert refused.status_code == 303 and f"report_for={assessment_id}" in refused.headers["Location"]
 
 
+@pytest.mark.parametrize("dropped", [("purchase_id",), ("purchase_id", "firm_id", "product")])
+def test_refund_finds_the_purchase_by_payment_intent_when_the_charge_lacks_metadata(
+    app, billing, make_client, firm_a, monkeypatch, dropped
+):
+    from saas.billing.gateway import Gateway
+
+    client = _owner(make_client, firm_a)
+    session_id = billing.complete(_checkout(client, "pro_pass"))
+    billing.deliver()
+    assert _purchases(app, firm_a) == [("pro_pass", "paid")]
+    real_charge = Gateway.charge
+
+    def bare_charge(self, charge_id):  # as a charge Stripe made without copying the checkout's metadata
+        charge = real_charge(self, charge_id)
+        charge["metadata"] = {k: v for k, v in (charge.get("metadata") or {}).items() if k not in dropped}
+        return charge
+
+    monkeypatch.setattr(Gateway, "charge", bare_charge)
+    payment_intent = billing.standin.client.v1.checkout.sessions.retrieve(session_id).payment_intent
+    billing.standin.client.v1.refunds.create(params={"payment_intent": payment_intent})
+    billing.deliver()
+    assert _purchases(app, firm_a) == [("pro_pass", "refunded")]
+    assert _rights(app, firm_a).plan == "free"
+
+
 def _subscribe(app, billing, client, firm):
     url = _checkout(client, "pro_monthly")
     billing.complete(url)
