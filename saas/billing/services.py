@@ -464,10 +464,19 @@ def owners(dbs: Session, firm: Firm) -> list[User]:
 def reconcile(
     run: Callable[[Callable[[Session], Effects]], Effects], gw: Gateway, *, now: datetime, portal_link: str
 ) -> dict[str, int]:
-    """Feed every undelivered event through ``handle_event``; ``run`` executes one step in its own transaction."""
-    counts = {"processed": 0, "duplicate": 0, "ignored": 0}
+    """Feed every undelivered event through ``handle_event``; ``run`` executes one step in its own transaction.
+
+    A failing event is logged and counted as ``failed`` (its step rolled back, so the next run tries it again); the
+    events after it are still applied.
+    """
+    counts = {"processed": 0, "duplicate": 0, "ignored": 0, "failed": 0}
     for event in gw.undelivered_events(list(HANDLED)):
-        effects = run(lambda dbs, e=event: handle_event(dbs, gw, e, now=now, portal_link=portal_link))
+        try:
+            effects = run(lambda dbs, e=event: handle_event(dbs, gw, e, now=now, portal_link=portal_link))
+        except Exception:
+            log.exception("reconciling stripe event %s (%s) failed", event.get("id"), event.get("type"))
+            counts["failed"] += 1
+            continue
         counts[effects.outcome] += 1
     return counts
 

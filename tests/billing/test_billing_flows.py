@@ -359,6 +359,33 @@ def test_reconcile_replays_undelivered_events(app, billing, make_client, firm_a)
     assert again["processed"] == 0 and again["duplicate"] == counts["processed"] + counts["ignored"]
 
 
+def test_reconcile_goes_on_after_a_failing_event_and_exits_non_zero(app, billing, make_client, firm_a, monkeypatch):
+    from saas.billing import services
+
+    billing.standin.control("POST", "/_test/webhooks", {"drop": True})
+    client = _owner(make_client, firm_a)
+    billing.complete(_checkout(client, "pro_monthly"))
+    billing.standin.wait()
+
+    def broken_invoice(*args, **kwargs):
+        raise RuntimeError("invoice handler broken")
+
+    monkeypatch.setattr(services, "_invoice", broken_invoice)
+    undelivered = [e for e in billing.events() if e["type"] in services.HANDLED]
+    invoice_events = [e for e in undelivered if e["type"].startswith("invoice.")]
+    assert invoice_events and len(invoice_events) < len(undelivered)
+    result = app.test_cli_runner().invoke(args=["stripe-reconcile"])
+    assert result.exit_code == 1, result.output
+    assert f"failed={len(invoice_events)}" in result.output
+    assert _rights(app, firm_a).plan == "pro"  # the events after the failing one were applied
+    with app_session(app) as s:
+        recorded = set(s.scalars(select(BillingEvent.id)))
+    assert not recorded & {e["id"] for e in invoice_events}  # rolled back: the next run tries them again
+    after_failure = undelivered[undelivered.index(invoice_events[0]) + 1 :]
+    applied_later = {e["id"] for e in after_failure if e not in invoice_events}
+    assert applied_later and applied_later <= recorded
+
+
 def test_production_refuses_billing_without_real_secrets(monkeypatch):
     from config import ProductionConfig
 
