@@ -237,6 +237,10 @@ def test_two_simultaneous_checkouts_of_one_firm_make_one_purchase_and_one_sessio
             password="Correct-horse-battery-9",
         )
         db.session.commit()
+        set_tenant(db.session, firm.id, user.id)
+        # the firm has its customer already (an earlier purchase): its row is what the two checkouts lock
+        services.ensure_customer(db.session, gateway_for(app.config), db.session.get(Firm, firm.id), user.email)
+        db.session.commit()
         firm_id, user_id = firm.id, user.id
     barrier = threading.Barrier(2)
     urls: list[str] = []
