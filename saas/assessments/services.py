@@ -77,6 +77,16 @@ def overrides_of(dbs: Session, firm: Firm, assessment: Assessment) -> dict[str, 
     return {o.question_id: o for o in dbs.scalars(stmt)}
 
 
+def snapshots(dbs: Session, firm: Firm, assessment: Assessment) -> list[ScoreSnapshot]:
+    """Return every snapshot of an assessment, newest first."""
+    stmt = (
+        tenant_select(ScoreSnapshot)
+        .where(ScoreSnapshot.firm_id == firm.id, ScoreSnapshot.assessment_id == assessment.id)
+        .order_by(ScoreSnapshot.created_at.desc())
+    )
+    return list(dbs.scalars(stmt))
+
+
 def latest_snapshot(dbs: Session, firm: Firm, assessment: Assessment) -> ScoreSnapshot | None:
     """Return the newest snapshot of an assessment (verified after submitted)."""
     stmt = (

@@ -89,6 +89,19 @@ def _job(assessment_id: uuid.UUID, job_id: uuid.UUID) -> ReportJob:
     return job
 
 
+def _job_snapshot(assessment: Any, job: ReportJob) -> Any:
+    """The snapshot the job's file is of: the one whose content key is the job's (None when none matches any more).
+
+    Not simply the latest: after a re-submission or the bureau's verification an older job still serves the older
+    snapshot's report, and the entitlement must be that snapshot's.
+    """
+    for snapshot in assessment_services.snapshots(db.session, g.tenant, assessment):
+        bench = services.benchmark_for(db.session, g.tenant, snapshot, assessment.instrument_version)
+        if reports.content_key(snapshot, bench.stats_version if bench else 0, job.locale) == job.content_key:
+            return snapshot
+    return None
+
+
 @bp.route("/<uuid:assessment_id>/pdf/<uuid:job_id>")
 def pdf_status(assessment_id: uuid.UUID, job_id: uuid.UUID) -> Any:
     job = _job(assessment_id, job_id)
@@ -98,8 +111,9 @@ def pdf_status(assessment_id: uuid.UUID, job_id: uuid.UUID) -> Any:
 @bp.route("/<uuid:assessment_id>/pdf/<uuid:job_id>/file")
 def pdf_file(assessment_id: uuid.UUID, job_id: uuid.UUID) -> Any:
     job = _job(assessment_id, job_id)
-    _assessment, snapshot, _key = _report_key(assessment_id)
-    if not billing.entitlements(g.tenant, utcnow()).full_report(snapshot.id):
+    assessment = assessment_services.get_assessment(db.session, g.tenant, assessment_id)
+    snapshot = _job_snapshot(assessment, job)
+    if snapshot is None or not billing.entitlements(g.tenant, utcnow()).full_report(snapshot.id):
         return _offer_report(assessment_id)
     path = reports.report_path(g.tenant.id, job.content_key)
     if job.status != "ready" or not path.exists():

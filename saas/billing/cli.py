@@ -35,6 +35,11 @@ def reconcile_now() -> dict[str, int]:
 def register(app: Flask) -> None:
     @app.cli.command("stripe-reconcile")
     def stripe_reconcile() -> None:
-        """Fetch events Stripe could not deliver (last 30 days) and apply them once (run every few minutes)."""
+        """Fetch events Stripe could not deliver (last 30 days) and apply them once (run every few minutes).
+
+        Every event is tried; the exit status is 1 when any failed (they are logged and retried on the next run).
+        """
         counts = reconcile_now()
         click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
+        if counts["failed"]:
+            raise SystemExit(1)

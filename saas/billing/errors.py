@@ -25,6 +25,12 @@ class SnapshotRequired(BillingError):
     code = "snapshot_required"
 
 
+class AlreadyPro(BillingError):
+    """A Pro subscription or pass is refused while the firm already has Pro (it would be charged twice)."""
+
+    code = "already_pro"
+
+
 class GatewayError(BillingError):
     """Stripe (or the stand-in) failed after the client's retries."""
 

@@ -81,6 +81,9 @@ class Gateway:
     def invoice(self, invoice_id: str) -> dict[str, Any]:
         return self._call("invoice.retrieve", self.client.v1.invoices.retrieve, invoice_id)
 
+    def payment_intent(self, intent_id: str) -> dict[str, Any]:
+        return self._call("payment_intent.retrieve", self.client.v1.payment_intents.retrieve, intent_id)
+
     def charge(self, charge_id: str) -> dict[str, Any]:
         return self._call("charge.retrieve", self.client.v1.charges.retrieve, charge_id)
 

@@ -45,11 +45,10 @@ class BillingState:
 @dataclass(frozen=True)
 class Entitlements:
     plan: str  # free | pro
-    reason: str  # free | subscription | grace | pass
+    reason: str  # free | subscription | grace | pass | not_selling
     pro_until: datetime | None
     full_report_all: bool
     report_snapshots: frozenset[uuid.UUID] = field(default_factory=frozenset)
-    cohort_extras: bool = False
     product_limit: int | None = FREE_PRODUCT_LIMIT
     bulk_import: bool = False
     rfq_quotes_per_month: int = FREE_RFQ_QUOTES_PER_MONTH
@@ -68,8 +67,23 @@ def _subscription_grant(sub: SubscriptionState, now: datetime) -> tuple[str, dat
     return None
 
 
-def entitlements(state: BillingState, now: datetime) -> Entitlements:
-    """Return what a firm in ``state`` may do at ``now``."""
+def entitlements(state: BillingState, now: datetime, *, selling: bool = True) -> Entitlements:
+    """Return what a firm in ``state`` may do at ``now``.
+
+    ``selling`` is false when the platform does not sell (``BILLING_ENABLED`` off): then every firm gets what billing
+    would sell, since nothing can be bought that is withheld (reason ``not_selling``, no end).
+    """
+    if not selling:
+        return Entitlements(
+            plan="pro",
+            reason="not_selling",
+            pro_until=None,
+            full_report_all=True,
+            report_snapshots=state.report_snapshots,
+            product_limit=None,
+            bulk_import=True,
+            rfq_quotes_per_month=PRO_RFQ_QUOTES_PER_MONTH,
+        )
     grants: list[tuple[str, datetime | None]] = []
     for sub in state.subscriptions:
         grant = _subscription_grant(sub, now)
@@ -96,7 +110,6 @@ def entitlements(state: BillingState, now: datetime) -> Entitlements:
         pro_until=until,
         full_report_all=True,
         report_snapshots=state.report_snapshots,
-        cohort_extras=True,
         product_limit=None,
         bulk_import=True,
         rfq_quotes_per_month=PRO_RFQ_QUOTES_PER_MONTH,

@@ -6,6 +6,8 @@ Shape as elsewhere: validated input in; tenant, actor, clock and the gateway as 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import secrets
 import uuid
@@ -20,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from saas.billing import plans
-from saas.billing.errors import NoCustomer, SnapshotRequired, UnknownProduct, VoucherInvalid, VoucherUsed
+from saas.billing.errors import AlreadyPro, NoCustomer, SnapshotRequired, UnknownProduct, VoucherInvalid, VoucherUsed
 from saas.billing.gateway import Gateway
 from saas.billing.rights import BillingState, Entitlements, PassState, SubscriptionState, entitlements
 from saas.core.mail import send_mail
@@ -77,9 +79,9 @@ def billing_state(dbs: Session, firm: Firm) -> BillingState:
     )
 
 
-def entitlements_for(dbs: Session, firm: Firm, now: datetime) -> Entitlements:
-    """What ``firm`` may do at ``now`` (the one decision; see ``saas.billing.rights``)."""
-    return entitlements(billing_state(dbs, firm), now)
+def entitlements_for(dbs: Session, firm: Firm, now: datetime, *, selling: bool = True) -> Entitlements:
+    """What ``firm`` may do at ``now`` (the one decision; see ``saas.billing.rights``); ``selling``: billing is on."""
+    return entitlements(billing_state(dbs, firm), now, selling=selling)
 
 
 def product_limit_reached(dbs: Session, firm: Firm, rights: Entitlements) -> bool:
@@ -119,17 +121,34 @@ def customer_id(dbs: Session, firm: Firm) -> str | None:
 
 
 def ensure_customer(dbs: Session, gw: Gateway, firm: Firm, email: str) -> str:
-    """Return the firm's Stripe customer, creating it once (key ``customer:{firm_id}``: a retry finds the same one)."""
-    existing = customer_id(dbs, firm)
-    if existing:
-        return existing
+    """Return the firm's Stripe customer, creating it once (key ``customer:{firm_id}``: a retry finds the same one).
+
+    The firm's ``BillingCustomer`` row is returned locked (``FOR UPDATE``) until the transaction ends, so the checkouts
+    of one firm run one after another. Two first checkouts both ask Stripe with the same key (one customer) and insert
+    with ``ON CONFLICT DO NOTHING``: the second waits for the first's row and then locks it.
+    """
+    locked = select(BillingCustomer).where(BillingCustomer.firm_id == firm.id).with_for_update()
+    row = dbs.scalar(locked)
+    if row is not None:
+        return row.stripe_customer_id
     customer = gw.create_customer(
         {"name": firm.name, "email": email, "metadata": {"firm_id": str(firm.id), "uscc": firm.uscc}},
         key=f"customer:{firm.id}",
     )
-    dbs.add(BillingCustomer(firm_id=firm.id, stripe_customer_id=customer["id"]))
-    dbs.flush()
-    return customer["id"]
+    values = {"id": uuid.uuid4(), "firm_id": firm.id, "stripe_customer_id": customer["id"], "singleton": 1}
+    dbs.execute(_insert(dbs).values(**values).on_conflict_do_nothing(index_elements=["firm_id", "singleton"]))
+    row = dbs.scalar(locked.execution_options(populate_existing=True))
+    assert row is not None
+    return row.stripe_customer_id
+
+
+def _insert(dbs: Session) -> Any:
+    dialect = dbs.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(BillingCustomer)
+    if dialect == "sqlite":
+        return sqlite.insert(BillingCustomer)
+    raise NotImplementedError(dialect)  # pragma: no cover - only the two databases are supported
 
 
 def start_checkout(
@@ -149,6 +168,8 @@ def start_checkout(
 
     A pending purchase of the same product (and snapshot) whose session is still open is reused, so a double click
     makes one session; otherwise a new purchase row gives a new session with the key ``checkout:{firm}:{purchase}``.
+    The firm's customer row is locked first, so two simultaneous checkouts of one firm see each other's purchase.
+    A Pro subscription or pass is refused (``AlreadyPro``) while the firm already has Pro from either.
     """
     try:
         product = plans.product(product_key)
@@ -158,6 +179,9 @@ def start_checkout(
         raise SnapshotRequired()
     if product.key != "report":
         snapshot_id = assessment_id = None
+    if product.key in ("pro_monthly", "pro_pass") and entitlements_for(dbs, firm, now).plan == "pro":
+        raise AlreadyPro()
+    customer = ensure_customer(dbs, gw, firm, actor.email)  # locks the firm's checkouts until commit
     pending = dbs.scalars(
         tenant_select(Purchase)
         .where(
@@ -175,7 +199,6 @@ def start_checkout(
             if session.get("status") == "open":
                 return session["url"]
             break
-    customer = ensure_customer(dbs, gw, firm, actor.email)
     purchase = Purchase(
         firm_id=firm.id,
         product=product.key,
@@ -217,10 +240,10 @@ def portal_url(dbs: Session, gw: Gateway, firm: Firm, return_url: str, locale: s
     if not customer:
         raise NoCustomer()
     minute = int(now.timestamp()) // 60
-    session = gw.create_portal_session(
-        {"customer": customer, "return_url": return_url, "locale": "en" if locale.startswith("en") else "zh"},
-        key=f"portal:{firm.id}:{minute}",
-    )
+    params = {"customer": customer, "return_url": return_url, "locale": "en" if locale.startswith("en") else "zh"}
+    # the params' hash is in the key: the same key with other params (another language) is Stripe's idempotency_error
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
+    session = gw.create_portal_session(params, key=f"portal:{firm.id}:{minute}:{digest}")
     return session["url"]
 
 
@@ -406,12 +429,21 @@ def _invoice(dbs: Session, gw: Gateway, invoice_id: str, kind: str, now: datetim
 
 
 def _refund(dbs: Session, gw: Gateway, charge_id: str, now: datetime) -> Firm | None:
+    """Withdraw a refunded purchase. A charge need not carry the checkout's metadata: then the firm is read from its
+    payment intent and the purchase is found by the payment intent id stored at fulfilment."""
     charge = gw.charge(charge_id)
+    intent_id = charge.get("payment_intent")
     firm = _firm_from(charge.get("metadata"), dbs)
+    if firm is None and intent_id:
+        firm = _firm_from(gw.payment_intent(intent_id).get("metadata"), dbs)
     if firm is None:
         return None
     set_tenant(dbs, firm.id)
     purchase = _purchase_for(dbs, charge)
+    if purchase is None and intent_id:
+        purchase = dbs.scalar(
+            tenant_select(Purchase).where(Purchase.firm_id == firm.id, Purchase.payment_intent_id == intent_id)
+        )
     if purchase is not None and charge.get("refunded") and purchase.status == "paid":
         purchase.status = "refunded"
         purchase.refunded_at = now
@@ -432,10 +464,19 @@ def owners(dbs: Session, firm: Firm) -> list[User]:
 def reconcile(
     run: Callable[[Callable[[Session], Effects]], Effects], gw: Gateway, *, now: datetime, portal_link: str
 ) -> dict[str, int]:
-    """Feed every undelivered event through ``handle_event``; ``run`` executes one step in its own transaction."""
-    counts = {"processed": 0, "duplicate": 0, "ignored": 0}
+    """Feed every undelivered event through ``handle_event``; ``run`` executes one step in its own transaction.
+
+    A failing event is logged and counted as ``failed`` (its step rolled back, so the next run tries it again); the
+    events after it are still applied.
+    """
+    counts = {"processed": 0, "duplicate": 0, "ignored": 0, "failed": 0}
     for event in gw.undelivered_events(list(HANDLED)):
-        effects = run(lambda dbs, e=event: handle_event(dbs, gw, e, now=now, portal_link=portal_link))
+        try:
+            effects = run(lambda dbs, e=event: handle_event(dbs, gw, e, now=now, portal_link=portal_link))
+        except Exception:
+            log.exception("reconciling stripe event %s (%s) failed", event.get("id"), event.get("type"))
+            counts["failed"] += 1
+            continue
         counts[effects.outcome] += 1
     return counts
 

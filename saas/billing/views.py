@@ -12,6 +12,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from saas import billing
 from saas.assessments import services as assessment_services
 from saas.billing import errors, plans, services
 from saas.billing.forms import CheckoutForm, InvoiceDetailsForm, IssueVouchersForm, RedeemForm
@@ -45,6 +46,7 @@ MESSAGES = {
     "unknown_product": _l("This product is not for sale."),
     "no_customer": _l("There is nothing to manage yet: buy a plan first."),
     "snapshot_required": _l("Choose the assessment whose report you want."),
+    "already_pro": _l("Your firm already has Pro (see its period below): manage the subscription in the portal."),
     "gateway": _l("The payment service did not answer. Please try again in a minute."),
     "voucher_invalid": _l("This voucher code is not valid or has expired."),
     "voucher_used": _l("This voucher has already been redeemed."),
@@ -82,7 +84,7 @@ def _assessment_snapshot(raw: str | None) -> tuple[uuid.UUID | None, uuid.UUID |
 def _page(status: int = 200, invoice_form: InvoiceDetailsForm | None = None, redeem: RedeemForm | None = None) -> Any:
     firm = g.tenant
     now = utcnow()
-    rights = services.entitlements_for(db.session, firm, now)
+    rights = billing.entitlements(firm, now, db.session)
     details = services.invoice_details(db.session, firm)
     if invoice_form is None:
         invoice_form = InvoiceDetailsForm(

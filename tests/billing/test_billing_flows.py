@@ -10,8 +10,8 @@ from billing_support import sign
 from sqlalchemy import select
 
 from saas import billing as billing_api
-from saas.models import BillingEvent, BillingSubscription, EmailMessage, Firm, Purchase, utcnow
-from tests.conftest import app_session
+from saas.models import BillingEvent, BillingSubscription, EmailMessage, Firm, Purchase, ScoreSnapshot, utcnow
+from tests.conftest import app_session, grant_pro
 
 
 def _owner(make_client, firm):
@@ -75,6 +75,28 @@ def test_double_click_makes_one_session_and_client_prices_are_ignored(app, billi
     assert items.data[0].price.lookup_key == "jx_pro_pass_yearly" and items.data[0].amount_total == 99000
 
 
+@pytest.mark.parametrize("held", ["subscription", "pass"])
+@pytest.mark.parametrize("again", ["pro_monthly", "pro_pass"])
+def test_a_firm_with_pro_cannot_buy_pro_again(app, billing, make_client, firm_a, held, again):
+    client = _owner(make_client, firm_a)
+    if held == "subscription":
+        _subscribe(app, billing, client, firm_a)
+    else:
+        grant_pro(app, firm_a.id)
+    before = _purchases(app, firm_a)
+    sessions_before = [r for r in billing.standin.requests() if r["path"] == "/v1/checkout/sessions"]
+    response = client.post(f"/billing/checkout/{again}")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/billing/")
+    assert _purchases(app, firm_a) == before
+    assert [r for r in billing.standin.requests() if r["path"] == "/v1/checkout/sessions"] == sessions_before
+    page = client.get("/billing/").get_data(as_text=True)
+    assert "贵企业已拥有专业版（有效期见下方）" in page  # the flashed refusal
+    assert 'id="already-pro"' in page
+    assert 'id="buy-pro_monthly"' not in page and 'id="buy-pro_pass"' not in page
+    _rights_now = _rights(app, firm_a)
+    assert _rights_now.plan == "pro" and _rights_now.reason == held
+
+
 def test_unknown_product_is_refused_without_calling_stripe(app, billing, make_client, firm_a):
     client = _owner(make_client, firm_a)
     response = client.post("/billing/checkout/price_jx_pro_monthly")
@@ -128,6 +150,76 @@ def test_single_report_checkout_then_refund_withdraws_it(app, billing, make_clie
     assert client.post(f"/benchmarking/{assessment_id}/pdf").status_code == 303
 
 
+def test_billing_disabled_opens_the_full_pdf_and_hides_the_shop(
+    app, monkeypatch, make_client, firm_a, submitted_assessment
+):
+    assessment_id = submitted_assessment(firm_a)
+    client = _owner(make_client, firm_a)
+    assert client.post(f"/benchmarking/{assessment_id}/pdf").status_code == 303  # selling: free firms are offered Pro
+    monkeypatch.setitem(app.config, "BILLING_ENABLED", False)
+    rights = _rights(app, firm_a)
+    assert (rights.plan, rights.reason) == ("pro", "not_selling")
+    response = client.post(f"/benchmarking/{assessment_id}/pdf")
+    assert response.status_code == 302 and f"/benchmarking/{assessment_id}/pdf/" in response.headers["Location"]
+    page = client.get("/billing/").get_data(as_text=True)
+    assert 'id="not-selling"' in page and 'id="buy"' not in page
+    assert _purchases(app, firm_a) == []
+
+
+def test_the_pdf_file_is_checked_against_the_snapshot_of_its_job(app, make_client, firm_a, submitted_assessment):
+    assessment_id = submitted_assessment(firm_a)
+    client = _owner(make_client, firm_a)
+    with app_session(app, firm_a.id) as s:
+        first = s.scalar(select(ScoreSnapshot).where(ScoreSnapshot.assessment_id == assessment_id))
+        first_id, created = first.id, first.created_at
+        s.add(Purchase(product="report", status="paid", snapshot_id=first_id, assessment_id=assessment_id))
+    response = client.post(f"/benchmarking/{assessment_id}/pdf")
+    assert response.status_code == 302
+    file_url = response.headers["Location"] + "/file"
+    first_download = client.get(file_url)
+    first_download.close()
+    assert first_download.status_code == 200
+    # the bureau verifies the assessment: a newer snapshot, whose report was not bought
+    with app_session(app, firm_a.id) as s:
+        first = s.scalar(select(ScoreSnapshot).where(ScoreSnapshot.id == first_id))
+        copied = {c.key: getattr(first, c.key) for c in ScoreSnapshot.__table__.columns if c.key not in ("id",)}
+        s.add(ScoreSnapshot(**{**copied, "kind": "verified", "created_at": created + timedelta(minutes=1)}))
+    served = client.get(file_url)  # the job's file is the bought first snapshot's report
+    served.close()
+    assert served.status_code == 200 and served.mimetype == "application/pdf"
+    with app_session(app, firm_a.id) as s:
+        second = s.scalar(select(ScoreSnapshot).where(ScoreSnapshot.kind == "verified"))
+        s.scalar(select(Purchase)).snapshot_id = second.id  # now only the newer report is paid for
+    refused = client.get(file_url)
+    refused.close()
+    assert refused.status_code == 303 and f"report_for={assessment_id}" in refused.headers["Location"]
+
+
+@pytest.mark.parametrize("dropped", [("purchase_id",), ("purchase_id", "firm_id", "product")])
+def test_refund_finds_the_purchase_by_payment_intent_when_the_charge_lacks_metadata(
+    app, billing, make_client, firm_a, monkeypatch, dropped
+):
+    from saas.billing.gateway import Gateway
+
+    client = _owner(make_client, firm_a)
+    session_id = billing.complete(_checkout(client, "pro_pass"))
+    billing.deliver()
+    assert _purchases(app, firm_a) == [("pro_pass", "paid")]
+    real_charge = Gateway.charge
+
+    def bare_charge(self, charge_id):  # as a charge Stripe made without copying the checkout's metadata
+        charge = real_charge(self, charge_id)
+        charge["metadata"] = {k: v for k, v in (charge.get("metadata") or {}).items() if k not in dropped}
+        return charge
+
+    monkeypatch.setattr(Gateway, "charge", bare_charge)
+    payment_intent = billing.standin.client.v1.checkout.sessions.retrieve(session_id).payment_intent
+    billing.standin.client.v1.refunds.create(params={"payment_intent": payment_intent})
+    billing.deliver()
+    assert _purchases(app, firm_a) == [("pro_pass", "refunded")]
+    assert _rights(app, firm_a).plan == "free"
+
+
 def _subscribe(app, billing, client, firm):
     url = _checkout(client, "pro_monthly")
     billing.complete(url)
@@ -150,6 +242,18 @@ def test_portal_opens_for_the_own_customer_only(app, billing, make_client, firm_
     portal_id = response.headers["Location"].rsplit("/", 1)[1]
     portal = billing.standin.control("GET", "/_test/state")["objects"]["billing_portal.session"][portal_id]
     assert portal["customer"] == customer
+
+
+def test_portal_in_two_languages_within_one_minute_opens_twice(app, billing, make_client, firm_a):
+    client = _owner(make_client, firm_a)
+    _subscribe(app, billing, client, firm_a)
+    zh = client.post("/billing/portal")
+    client.post("/language", {"lang": "en"})
+    en = client.post("/billing/portal")
+    assert (zh.status_code, en.status_code) == (303, 303), en.headers.get("Location")
+    state = billing.standin.control("GET", "/_test/state")["objects"]["billing_portal.session"]
+    locales = [state[r.headers["Location"].rsplit("/", 1)[1]]["locale"] for r in (zh, en)]
+    assert locales == ["zh", "en"]
 
 
 def test_renewal_extends_the_period_with_invoice_paid(app, billing, make_client, firm_a):
@@ -253,6 +357,33 @@ def test_reconcile_replays_undelivered_events(app, billing, make_client, firm_a)
     with app.test_request_context():
         again = reconcile_now()  # the same undelivered events again: all duplicates
     assert again["processed"] == 0 and again["duplicate"] == counts["processed"] + counts["ignored"]
+
+
+def test_reconcile_goes_on_after_a_failing_event_and_exits_non_zero(app, billing, make_client, firm_a, monkeypatch):
+    from saas.billing import services
+
+    billing.standin.control("POST", "/_test/webhooks", {"drop": True})
+    client = _owner(make_client, firm_a)
+    billing.complete(_checkout(client, "pro_monthly"))
+    billing.standin.wait()
+
+    def broken_invoice(*args, **kwargs):
+        raise RuntimeError("invoice handler broken")
+
+    monkeypatch.setattr(services, "_invoice", broken_invoice)
+    undelivered = [e for e in billing.events() if e["type"] in services.HANDLED]
+    invoice_events = [e for e in undelivered if e["type"].startswith("invoice.")]
+    assert invoice_events and len(invoice_events) < len(undelivered)
+    result = app.test_cli_runner().invoke(args=["stripe-reconcile"])
+    assert result.exit_code == 1, result.output
+    assert f"failed={len(invoice_events)}" in result.output
+    assert _rights(app, firm_a).plan == "pro"  # the events after the failing one were applied
+    with app_session(app) as s:
+        recorded = set(s.scalars(select(BillingEvent.id)))
+    assert not recorded & {e["id"] for e in invoice_events}  # rolled back: the next run tries them again
+    after_failure = undelivered[undelivered.index(invoice_events[0]) + 1 :]
+    applied_later = {e["id"] for e in after_failure if e not in invoice_events}
+    assert applied_later and applied_later <= recorded
 
 
 def test_production_refuses_billing_without_real_secrets(monkeypatch):

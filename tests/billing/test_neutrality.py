@@ -3,24 +3,31 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from tests.conftest import grant_pro
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Packages that rank, badge, select or score: none may read billing.
+#: (The marketplace's product form and bulk import are gated by the plan and are not listed.)
 NEUTRAL = [
-    "saas/market/search.py",
-    "saas/market/listing_index.py",
-    "saas/market/public_views.py",
-    "saas/market/services.py",  # badges and the public read model
-    "saas/marketplace",
+    "saas/marketplace/search.py",
+    "saas/marketplace/listing_index.py",
+    "saas/marketplace/public_views.py",
+    "saas/marketplace/services.py",  # badges and the public read model
+    "saas/programme",  # the bureau's selection, experts' decisions and the 双百 awards shown as badges
     "saas/bureau",
     "saas/benchmarking/services.py",
     "scoring",
     "saas/api",
     "saas/sourcing",
 ]
+
+
+#: Templates that show badges: they must not read a plan or billing value either.
+NEUTRAL_TEMPLATES = ["templates/market/supplier.html", "templates/market/_responsiveness.html"]
+BILLING_WORDS = re.compile(r"billing|entitlement|rights\.|\bplan\b|pro_until|purchase|subscription", re.IGNORECASE)
 
 
 def _imports(path: Path) -> set[str]:
@@ -38,11 +45,20 @@ def test_ranking_badge_and_selection_code_never_reads_billing():
     offenders = []
     for entry in NEUTRAL:
         base = ROOT / entry
+        assert base.exists(), entry  # a moved package must not drop out of the check unnoticed
         for path in [base] if base.is_file() else sorted(base.rglob("*.py")):
             bad = {n for n in _imports(path) if n.startswith(("saas.billing", "saas.models.billing"))}
             bad |= {n for n in _imports(path) if n.endswith((".Purchase", ".BillingSubscription", ".Voucher"))}
             if bad:
                 offenders.append(f"{path.relative_to(ROOT)}: {sorted(bad)}")
+    assert offenders == []
+
+
+def test_badge_templates_never_read_billing():
+    offenders = []
+    for entry in NEUTRAL_TEMPLATES:
+        source = (ROOT / entry).read_text(encoding="utf-8")
+        offenders += [f"{entry}: {m.group(0)}" for m in BILLING_WORDS.finditer(source)]
     assert offenders == []
 
 

@@ -207,3 +207,77 @@ def test_the_same_event_twice_at_once_fulfils_once(concurrent_app, stripe_standi
         purchases = db.session.scalars(select(Purchase)).all()
         assert [(p.status, p.checkout_session_id) for p in purchases] == [("paid", session_id)]
         assert db.session.scalars(select(BillingEvent.id)).all() == [event["id"]]
+
+
+@pytest.mark.postgres_only
+def test_two_simultaneous_checkouts_of_one_firm_make_one_purchase_and_one_session(concurrent_app, stripe_standin):
+    """Two owners' tabs POST the same checkout at the same moment on their own connections: the firm's customer row
+    is locked, so the second sees the first's pending purchase and answers its session (one charge possible)."""
+    from saas.auth.services import register_firm
+    from saas.billing import services
+    from saas.billing.gateway import gateway_for
+    from saas.models import Firm, User, utcnow
+    from tests.conftest import valid_uscc
+
+    app = concurrent_app
+    with app.test_request_context(method="POST"):
+        firm, user = register_firm(
+            db.session,
+            firm_name="嘉兴并发结账丝绸有限公司",
+            uscc=valid_uscc(990002),
+            industry="silk",
+            county="nanhu",
+            park=None,
+            employees=50,
+            revenue_wan=800,
+            contact_name="张三",
+            contact_phone=None,
+            owner_name="张三",
+            email="concurrent-checkout@firm.example",
+            password="Correct-horse-battery-9",
+        )
+        db.session.commit()
+        set_tenant(db.session, firm.id, user.id)
+        # the firm has its customer already (an earlier purchase): its row is what the two checkouts lock
+        services.ensure_customer(db.session, gateway_for(app.config), db.session.get(Firm, firm.id), user.email)
+        db.session.commit()
+        firm_id, user_id = firm.id, user.id
+    barrier = threading.Barrier(2)
+    urls: list[str] = []
+
+    def checkout() -> None:
+        with app.test_request_context(method="POST"):
+            s = db.session
+            set_tenant(s, firm_id, user_id)
+            firm, user = s.get(Firm, firm_id), s.get(User, user_id)
+            barrier.wait(timeout=10)
+            urls.append(
+                services.start_checkout(
+                    s,
+                    gateway_for(app.config),
+                    firm,
+                    user,
+                    "pro_pass",
+                    snapshot_id=None,
+                    assessment_id=None,
+                    urls=services.Urls("http://127.0.0.1:5000/s?session_id={CHECKOUT_SESSION_ID}", "http://x/c"),
+                    locale="zh_CN",
+                    now=utcnow(),
+                )
+            )
+            s.commit()
+
+    threads = [threading.Thread(target=checkout) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert len(urls) == 2 and urls[0] == urls[1], urls
+    with app.test_request_context():
+        set_tenant(db.session, firm_id)
+        purchases = db.session.scalars(select(Purchase)).all()
+        customers = db.session.scalars(select(BillingCustomer)).all()
+        assert [(p.product, p.status) for p in purchases] == [("pro_pass", "pending")]
+        assert len(customers) == 1
+    posts = [r for r in stripe_standin.requests() if r["method"] == "POST" and r["path"] == "/v1/checkout/sessions"]
+    assert len(posts) == 1
