@@ -184,8 +184,8 @@ def crawl(client: Client, starts: list[str]) -> dict[str, list[tuple[str, str]]]
 
 
 def _firm_ids(s) -> list:  # type: ignore[no-untyped-def]
+    from saas.core.tenancy import set_staff_scope
     from saas.models import Firm
-    from saas.tenancy import set_staff_scope
 
     set_staff_scope(s, "*")
     return list(s.scalars(select(Firm.id).order_by(Firm.created_at, Firm.uscc).execution_options(all_tenants=True)))
@@ -195,8 +195,8 @@ def data_values(app) -> str:  # type: ignore[no-untyped-def]
     """The stored text values of the seeded database that contain Chinese, joined by newlines. Read once as city
     staff and, on PostgreSQL, once inside each firm's tenant, so that row-level security shows every row."""
     import saas.models  # noqa: F401 - every table on the metadata
+    from saas.core.tenancy import set_tenant
     from saas.models.base import Base
-    from saas.tenancy import set_tenant
 
     values: set[str] = set()
     with app_session(app) as s:
@@ -255,7 +255,7 @@ def _runs(text: str, words: list[str]) -> list[str]:
 
 def _login(client: Client, email: str, secret: str | None) -> str:
     """Log in through the forms and return the landing page."""
-    from saas.demo import DEMO_PASSWORD
+    from saas.tools.demo import DEMO_PASSWORD
 
     response = client.login(email, DEMO_PASSWORD)
     assert response.status_code == 302, email
@@ -267,8 +267,8 @@ def _login(client: Client, email: str, secret: str | None) -> str:
 
 
 def _roles() -> dict[str, tuple[str | None, str | None]]:
-    from saas.demo import DEMO_DOMAIN, DEMO_STAFF
     from saas.programme.demo import DEMO_EXPERTS
+    from saas.tools.demo import DEMO_DOMAIN, DEMO_STAFF
 
     staff = {email: secret for email, _n, _c, _a, secret in DEMO_STAFF}
     return {
@@ -300,14 +300,14 @@ MUST_REACH = {
         "/programme/rounds/{id}/method",
     ],
     "county staff": ["/bureau/", "/bureau/dashboard", "/bureau/assessments/{id}/{id}", "/bureau/firms/{id}"],
-    "expert": ["/programme/expert/", "/programme/expert/assignments/{id}/{id}"],
+    "expert": ["/programme/expert/", "/programme/expert/assignments/{id}"],
 }
 
 
 def _owner_email(app, *, verified: bool) -> str:  # type: ignore[no-untyped-def]
     """The demo owner of the first firm with a verified assessment (or of the first firm with none)."""
+    from saas.core.tenancy import set_tenant
     from saas.models import Assessment, Membership, User
-    from saas.tenancy import set_tenant
 
     with app_session(app) as s:
         for firm_id in _firm_ids(s):

@@ -37,6 +37,7 @@ FORM_PAGES = {
     "programme.edit_round",
     "programme.staff_application",
     "programme.review",
+    "programme.follow_up",  # the form's GET only reads
     "billing_bureau.vouchers",
 }
 
