@@ -68,13 +68,22 @@ def grant_app_role() -> None:
 APPEND_ONLY_TABLES = ("programme_audit",)
 
 
+#: Tables only triggers write (as their owner): the app reads them. Without this, any later migration's
+#: grant_app_role() handed INSERT/UPDATE/DELETE on the listing read model back to the app.
+READ_ONLY_TABLES = ("product_listings",)
+
+
 def revoke_append_only() -> None:
-    """Take UPDATE and DELETE on the append-only tables from the app role (a no-op before a table exists)."""
+    """Take back what the app role must not have: UPDATE/DELETE on the append-only tables, every write on the
+    read-only ones (a no-op before a table exists)."""
     role = app_role()
-    for table in APPEND_ONLY_TABLES:
+    revokes = [(t, "UPDATE, DELETE") for t in APPEND_ONLY_TABLES] + [
+        (t, "INSERT, UPDATE, DELETE") for t in READ_ONLY_TABLES
+    ]
+    for table, privileges in revokes:
         op.execute(
             f"DO $$ BEGIN IF to_regclass('public.{table}') IS NOT NULL THEN "
-            f"REVOKE UPDATE, DELETE ON {table} FROM {role}; END IF; END $$"
+            f"REVOKE {privileges} ON {table} FROM {role}; END IF; END $$"
         )
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
+
+from sqlalchemy import create_engine, text
 
 from saas.models import Firm, User, utcnow
 from saas.models.programme import ProgrammeApplication, ProgrammeRound
 from saas.programme import services
-from tests.conftest import app_session
+from tests.conftest import BACKEND, app_session
 
 #: Eligibility relaxed to "a submitted self-assessment and both consents", so tests need no on-site verification.
 RELAXED = {
@@ -85,3 +88,21 @@ def submitted_application(app: Any, firm: Any, round_id: uuid.UUID) -> uuid.UUID
         application = s.get(ProgrammeApplication, (firm.id, application_id))
         services.submit_application(s, f, user, rnd, application, now=utcnow())
     return application_id
+
+
+@contextmanager
+def writable_audit(database_urls):
+    """On PostgreSQL the app role may not UPDATE or DELETE audit entries; lend it the right to play the forger."""
+    if BACKEND != "postgres":
+        yield
+        return
+    owner = create_engine(database_urls.owner, isolation_level="AUTOCOMMIT")
+    role = database_urls.app.split("://", 1)[1].split("@", 1)[0]
+    try:
+        with owner.connect() as conn:
+            conn.execute(text(f"GRANT UPDATE, DELETE ON programme_audit TO {role}"))
+        yield
+    finally:
+        with owner.connect() as conn:
+            conn.execute(text(f"REVOKE UPDATE, DELETE ON programme_audit FROM {role}"))
+        owner.dispose()

@@ -3,36 +3,16 @@ link after a row is changed directly in the database (runs on SQLite and Postgre
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import create_engine, delete, select, text, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import ProgrammingError
 
 from saas.models import User, utcnow
 from saas.models.programme import ProgrammeAudit, ProgrammeDecision
 from saas.programme import audit
-from tests.conftest import BACKEND, app_session
-from tests.programme.programme_support import make_round, submitted_application
+from tests.conftest import app_session
+from tests.programme.programme_support import make_round, submitted_application, writable_audit
 from tests.programme.test_programme_decision import _decide, ranked_round
-
-
-@contextmanager
-def writable_audit(database_urls):
-    """On PostgreSQL the app role may not UPDATE or DELETE audit entries; lend it the right to play the forger."""
-    if BACKEND != "postgres":
-        yield
-        return
-    owner = create_engine(database_urls.owner, isolation_level="AUTOCOMMIT")
-    role = database_urls.app.split("://", 1)[1].split("@", 1)[0]
-    try:
-        with owner.connect() as conn:
-            conn.execute(text(f"GRANT UPDATE, DELETE ON programme_audit TO {role}"))
-        yield
-    finally:
-        with owner.connect() as conn:
-            conn.execute(text(f"REVOKE UPDATE, DELETE ON programme_audit FROM {role}"))
-        owner.dispose()
 
 
 def _actions(app):

@@ -11,9 +11,10 @@ from saas.core.tenancy import set_staff_scope
 from saas.models import User
 from saas.models.programme import ProgrammeApplication, ProgrammeAssignment, ProgrammeDecision, ProgrammeRound
 from tests.conftest import app_session
+from tests.programme.programme_support import writable_audit
 
 
-def test_demo_rounds_cover_every_stage_and_the_chain_verifies_until_tampered(app):
+def test_demo_rounds_cover_every_stage_and_the_chain_verifies_until_tampered(app, database_urls):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["seed-demo", "--firms", "40"])
     assert result.exit_code == 0, result.output
@@ -31,7 +32,7 @@ def test_demo_rounds_cover_every_stage_and_the_chain_verifies_until_tampered(app
         assert {u.kind for u in s.scalars(select(User).where(User.email.like("expert%")))} == {"expert"}
     ok = runner.invoke(args=["audit-verify"])
     assert ok.exit_code == 0, ok.output
-    with app_session(app) as s:
+    with writable_audit(database_urls), app_session(app) as s:
         target = s.execute(text("SELECT seq FROM programme_audit WHERE action = 'decision.confirmed'")).scalar_one()
         s.execute(text("UPDATE programme_audit SET action = 'decision.recorded' WHERE seq = :s"), {"s": target})
     broken = runner.invoke(args=["audit-verify"])
