@@ -136,19 +136,18 @@ def ensure_customer(dbs: Session, gw: Gateway, firm: Firm, email: str) -> str:
         key=f"customer:{firm.id}",
     )
     values = {"id": uuid.uuid4(), "firm_id": firm.id, "stripe_customer_id": customer["id"], "singleton": 1}
-    dbs.execute(_insert(dbs).values(**values).on_conflict_do_nothing(index_elements=["firm_id", "singleton"]))
+    dbs.execute(
+        _insert(dbs, BillingCustomer).values(**values).on_conflict_do_nothing(index_elements=["firm_id", "singleton"])
+    )
     row = dbs.scalar(locked.execution_options(populate_existing=True))
     assert row is not None
     return row.stripe_customer_id
 
 
-def _insert(dbs: Session) -> Any:
+def _insert(dbs: Session, model: Any) -> Any:
+    """An INSERT with the dialect's ON CONFLICT (PostgreSQL and SQLite both have it; the core insert does not)."""
     dialect = dbs.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(BillingCustomer)
-    if dialect == "sqlite":
-        return sqlite.insert(BillingCustomer)
-    raise NotImplementedError(dialect)  # pragma: no cover - only the two databases are supported
+    return (postgresql if dialect == "postgresql" else sqlite).insert(model)
 
 
 def start_checkout(
@@ -279,13 +278,7 @@ def _record_event(dbs: Session, event: dict[str, Any], status: str, now: datetim
         "status": status,
         "payload": {"object_id": (event.get("data") or {}).get("object", {}).get("id")},
     }
-    dialect = dbs.get_bind().dialect.name
-    if dialect == "postgresql":
-        stmt = postgresql.insert(BillingEvent).values(**values).on_conflict_do_nothing(index_elements=["id"])
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(BillingEvent).values(**values).on_conflict_do_nothing(index_elements=["id"])
-    else:  # pragma: no cover - only the two databases are supported
-        raise NotImplementedError(dialect)
+    stmt = _insert(dbs, BillingEvent).values(**values).on_conflict_do_nothing(index_elements=["id"])
     # RETURNING, not rowcount: an ORM-enabled insert reports no rowcount on psycopg
     return dbs.execute(stmt.returning(BillingEvent.id)).scalar() is not None
 

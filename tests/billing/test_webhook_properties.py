@@ -132,34 +132,42 @@ def concurrent_app(request, stripe_standin, monkeypatch):
         limiter.init_app(session_app)
 
 
+def _committed_firm(name: str, n: int, email: str):
+    """Register a firm through the real service, commit it (the threads below use their own connections) and bind
+    the request's session to it."""
+    from saas.auth.services import register_firm
+    from tests.conftest import valid_uscc
+
+    firm, user = register_firm(
+        db.session,
+        firm_name=name,
+        uscc=valid_uscc(n),
+        industry="silk",
+        county="nanhu",
+        park=None,
+        employees=50,
+        revenue_wan=800,
+        contact_name="张三",
+        contact_phone=None,
+        owner_name="张三",
+        email=email,
+        password="Correct-horse-battery-9",
+    )
+    db.session.commit()
+    set_tenant(db.session, firm.id, user.id)
+    return firm, user
+
+
 def test_the_same_event_twice_at_once_fulfils_once(concurrent_app, stripe_standin):
     import json
 
-    from saas.auth.services import register_firm
     from saas.billing import services
     from saas.billing.gateway import gateway_for
     from saas.models import Firm, User, utcnow
-    from tests.conftest import valid_uscc
 
     app = concurrent_app
     with app.test_request_context(method="POST"):
-        firm, user = register_firm(
-            db.session,
-            firm_name="嘉兴并发计费丝绸有限公司",
-            uscc=valid_uscc(990001),
-            industry="silk",
-            county="nanhu",
-            park=None,
-            employees=50,
-            revenue_wan=800,
-            contact_name="张三",
-            contact_phone=None,
-            owner_name="张三",
-            email="concurrent-billing@firm.example",
-            password="Correct-horse-battery-9",
-        )
-        db.session.commit()
-        set_tenant(db.session, firm.id, user.id)
+        firm, user = _committed_firm("嘉兴并发计费丝绸有限公司", 990001, "concurrent-billing@firm.example")
         url = services.start_checkout(
             db.session,
             gateway_for(app.config),
@@ -213,31 +221,13 @@ def test_the_same_event_twice_at_once_fulfils_once(concurrent_app, stripe_standi
 def test_two_simultaneous_checkouts_of_one_firm_make_one_purchase_and_one_session(concurrent_app, stripe_standin):
     """Two owners' tabs POST the same checkout at the same moment on their own connections: the firm's customer row
     is locked, so the second sees the first's pending purchase and answers its session (one charge possible)."""
-    from saas.auth.services import register_firm
     from saas.billing import services
     from saas.billing.gateway import gateway_for
     from saas.models import Firm, User, utcnow
-    from tests.conftest import valid_uscc
 
     app = concurrent_app
     with app.test_request_context(method="POST"):
-        firm, user = register_firm(
-            db.session,
-            firm_name="嘉兴并发结账丝绸有限公司",
-            uscc=valid_uscc(990002),
-            industry="silk",
-            county="nanhu",
-            park=None,
-            employees=50,
-            revenue_wan=800,
-            contact_name="张三",
-            contact_phone=None,
-            owner_name="张三",
-            email="concurrent-checkout@firm.example",
-            password="Correct-horse-battery-9",
-        )
-        db.session.commit()
-        set_tenant(db.session, firm.id, user.id)
+        firm, user = _committed_firm("嘉兴并发结账丝绸有限公司", 990002, "concurrent-checkout@firm.example")
         # the firm has its customer already (an earlier purchase): its row is what the two checkouts lock
         services.ensure_customer(db.session, gateway_for(app.config), db.session.get(Firm, firm.id), user.email)
         db.session.commit()
